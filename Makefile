@@ -1,0 +1,62 @@
+# The few targets the README names. Every target installs what it needs first,
+# so `make synth` and `make test` work on a fresh clone (Python 3.11, Node 20, Java 17).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+FLINK_VENV := .venv-flink
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: setup setup-flink synth test test-app test-flink lint demo bench clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# PyFlink 1.20 pins pyarrow/numpy versions that pyiceberg cannot share: it gets its own virtualenv.
+setup-flink: $(FLINK_VENV)/.installed
+
+$(FLINK_VENV)/.installed: flink_app/requirements-dev.txt flink_app/requirements.txt
+	$(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/pip install --quiet --upgrade pip
+	$(FLINK_VENV)/bin/pip install --quiet -r flink_app/requirements-dev.txt
+	touch $@
+
+# The main job: synthesize every environment (all cdk-nag packs run inside synth).
+synth: setup
+	rm -rf cdk.out
+	npx cdk synth --quiet
+	@echo "synthesized: $$(ls cdk.out/assembly-*/ -d | tr '\n' ' ')"
+
+# Every test and check.
+test: test-app test-flink
+
+test-app: setup lint
+	$(VENV)/bin/pytest
+
+test-flink: setup-flink
+	$(FLINK_VENV)/bin/pytest tests/flink_app
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+demo: setup-flink
+	$(FLINK_VENV)/bin/python flink_app/demo.py
+
+bench: setup setup-flink
+	$(VENV)/bin/python bench/synth_bench.py
+	$(VENV)/bin/python bench/catalog_scale_bench.py
+	$(FLINK_VENV)/bin/python bench/pipeline_bench.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

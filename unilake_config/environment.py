@@ -1,0 +1,206 @@
+"""The schema of one environment file, ``config/environments/<name>.yaml``.
+
+Plain data: no CDK imports, so the operator CLI and the cost model use the same objects
+without synthesizing anything. Every model is frozen and refuses unknown keys.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Literal
+
+import botocore.session
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .durations import Seconds
+
+# CloudWatch Logs accepts only these retention periods (days); AWS::Logs::LogGroup RetentionInDays.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+# The Flink runtimes cfn-lint 1.58's schema accepts for AWS::KinesisAnalyticsV2::Application RuntimeEnvironment
+# (tests/unilake_config/test_environment.py checks this list against the pinned cfn-lint schema).
+FLINK_RUNTIMES = frozenset(
+    {
+        "FLINK-1_6",
+        "FLINK-1_8",
+        "FLINK-1_11",
+        "FLINK-1_13",
+        "FLINK-1_15",
+        "FLINK-1_18",
+        "FLINK-1_19",
+        "FLINK-1_20",
+        "FLINK-2_2",
+        "FLINK-2_3",
+    }
+)
+
+
+@cache
+def managed_flink_regions() -> frozenset[str]:
+    """Regions where botocore's endpoint data offers Managed Service for Apache Flink (no network call)."""
+    session = botocore.session.get_session()
+    return frozenset(session.get_available_regions("kinesisanalyticsv2"))
+
+
+def _log_retention(days: int) -> int:
+    if days <= 0:
+        raise ValueError(f"must be a positive number of days, got {days}")
+    if days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
+        raise ValueError(f"{days} is not a CloudWatch Logs retention period; choose one of {allowed}")
+    return days
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
+PositiveDays = Annotated[int, Field(gt=0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class IntelligentTiering(_Frozen):
+    """S3 Intelligent-Tiering's opt-in archive tiers (AWS: 90–730 and 180–730 days)."""
+
+    archive_access_days: Annotated[int, Field(ge=90, le=730)] = 90
+    deep_archive_access_days: Annotated[int, Field(ge=180, le=730)] = 180
+
+    @model_validator(mode="after")
+    def _deep_after_archive(self) -> IntelligentTiering:
+        if self.deep_archive_access_days <= self.archive_access_days:
+            raise ValueError("deep_archive_access_days must be greater than archive_access_days")
+        return self
+
+
+class LakeConfig(_Frozen):
+    intelligent_tiering: IntelligentTiering = IntelligentTiering()
+    noncurrent_version_expiration_days: PositiveDays = 30
+    abort_incomplete_multipart_upload_days: PositiveDays = 7
+    access_log_expiration_days: PositiveDays = 365
+
+
+class NetworkConfig(_Frozen):
+    cidr: str
+    max_azs: Annotated[int, Field(ge=1, le=3)] = 2
+    flow_log_retention_days: LogRetentionDays = 90
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not an IPv4 CIDR block such as 10.20.0.0/16 ({error})") from None
+        if not 16 <= network.prefixlen <= 24:
+            raise ValueError(f"{value!r}: a VPC CIDR needs a prefix between /16 and /24")
+        return str(network)
+
+
+class CatalogConfig(_Frozen):
+    database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,254}$")]
+    shard_count: Annotated[int, Field(ge=1, le=128)] = 32
+    """Per-table resources are spread over this many catalog stacks by a hash of the table name.
+    Fixed for the life of an environment: changing it moves tables between stacks."""
+
+
+class FraudThresholds(_Frozen):
+    velocity_min_transactions: Annotated[int, Field(ge=2)] = 5
+    multi_store_min_stores: Annotated[int, Field(ge=2)] = 3
+    high_value_amount: Annotated[Decimal, Field(gt=0)] = Decimal("10000.00")
+
+
+class FlinkConfig(_Frozen):
+    application_name: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_.-]{1,128}$")]
+    runtime: str = "FLINK-1_20"
+    parallelism: Annotated[int, Field(ge=1)] = 1
+    parallelism_per_kpu: Annotated[int, Field(ge=1, le=8)] = 1
+    autoscaling: bool = True
+    checkpoint_interval: Seconds = 30
+    min_pause_between_checkpoints: Seconds = 5
+    snapshots: bool = True
+    allow_non_restored_state: bool = False
+    metrics_level: Literal["APPLICATION", "OPERATOR", "PARALLELISM", "TASK"] = "APPLICATION"
+    log_level: Literal["DEBUG", "INFO", "WARN", "ERROR"] = "INFO"
+    log_retention_days: LogRetentionDays = 90
+    window_size: Seconds = 60
+    out_of_orderness: Seconds = 5
+    fraud: FraudThresholds = FraudThresholds()
+
+    @field_validator("runtime")
+    @classmethod
+    def _runtime(cls, value: str) -> str:
+        if value not in FLINK_RUNTIMES:
+            raise ValueError(f"{value!r} is not a Managed Flink runtime; choose one of {sorted(FLINK_RUNTIMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _pause_below_interval(self) -> FlinkConfig:
+        if self.min_pause_between_checkpoints >= self.checkpoint_interval:
+            raise ValueError("min_pause_between_checkpoints must be shorter than checkpoint_interval")
+        return self
+
+    @property
+    def kpus(self) -> int:
+        """KPUs the service bills for the configured parallelism (before autoscaling), without the
+        orchestration KPU: ceil(parallelism / parallelism_per_kpu)."""
+        return -(-self.parallelism // self.parallelism_per_kpu)
+
+
+class MonitoringConfig(_Frozen):
+    alarm_emails: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")], ...] = ()
+    max_checkpoint_size_mb: Annotated[int, Field(gt=0)] = 1024
+    max_heap_percent: Annotated[int, Field(gt=0, le=100)] = 90
+    max_cpu_percent: Annotated[int, Field(gt=0, le=100)] = 80
+
+
+class EnvironmentConfig(_Frozen):
+    """One deployment target: an account, a region and everything that differs between environments."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,19}$")]
+    account: str
+    region: str
+    removal_policy: Literal["retain", "destroy"] = "retain"
+    """What happens to stateful resources (key, buckets, log groups) when their stack is deleted.
+    'destroy' is a dev convenience and must be asked for explicitly."""
+    termination_protection: bool = False
+    lake: LakeConfig = LakeConfig()
+    network: NetworkConfig
+    catalog: CatalogConfig
+    flink: FlinkConfig
+    monitoring: MonitoringConfig = MonitoringConfig()
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: object) -> object:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{12}", value):
+            raise ValueError(f"{value!r} is not a 12-digit AWS account id (quote it in YAML to keep leading zeros)")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in managed_flink_regions():
+            raise ValueError(f"{value!r} is not an AWS region that offers Managed Service for Apache Flink")
+        return value
+
+    @property
+    def lake_bucket_name(self) -> str:
+        """The lake bucket's name: fixed, so the catalog, the job and the operator CLI agree on it."""
+        return f"unilake-{self.name}-lake-{self.account}-{self.region}"
+
+    @property
+    def access_log_bucket_name(self) -> str:
+        return f"unilake-{self.name}-access-logs-{self.account}-{self.region}"
+
+    @property
+    def warehouse_uri(self) -> str:
+        """The Iceberg warehouse: every table lives under ``<warehouse>/<database>.db/<table>``."""
+        return f"s3://{self.lake_bucket_name}/warehouse"
+
+    def table_location(self, table_name: str) -> str:
+        return f"{self.warehouse_uri}/{self.catalog.database_name}.db/{table_name}"
