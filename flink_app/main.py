@@ -1,0 +1,127 @@
+"""Entry point of the unified job (Managed Flink runs ``python=main.py`` from the zip root).
+
+Settings come from an application-properties file: ``/etc/flink/application_properties.json`` on Managed
+Flink, otherwise ``--properties FILE`` (or the ``UNILAKE_PROPERTIES`` environment variable).
+Command-line flags override single keys, which is how local runs are usually started::
+
+    python flink_app/main.py --profile local --mode batch --input IN --output OUT
+    python flink_app/main.py --profile local --mode streaming --input IN --output OUT --idle-timeout 10
+
+Bad settings or arguments: one line on stderr naming the file, key and reason, exit status 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the zip root on Managed Flink; flink_app/ in the repository
+    sys.path.insert(0, str(HERE))
+
+from unilake_job import properties as props  # noqa: E402
+
+EXIT_BAD_SETTINGS = 2
+EXIT_JOB_FAILED = 1
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="main.py", description="unilake: the unified streaming/batch job")
+    parser.add_argument(
+        "--properties", help="application-properties JSON file (default: see module docstring)"
+    )
+    parser.add_argument("--profile", choices=props.PROFILES)
+    parser.add_argument("--mode", choices=props.MODES)
+    parser.add_argument("--input", help="local profile: folder of *.jsonl files")
+    parser.add_argument("--output", help="local profile: output folder (one sub-folder per table)")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=10.0, help="streaming, local: stop after N s idle"
+    )
+    parser.add_argument(
+        "--checkpoint-dir", help="local streaming: checkpoints (default: OUTPUT/_checkpoints)"
+    )
+    parser.add_argument(
+        "--restore-from",
+        help="local streaming: a chk-N/savepoint directory, or 'latest' under --checkpoint-dir",
+    )
+    parser.add_argument("--checkpoint-interval", help="e.g. 2s (overrides checkpoint.interval)")
+    parser.add_argument("--monitor-interval", help="e.g. 1s (overrides source.monitor-interval)")
+    parser.add_argument("--parallelism", help="local parallelism (overrides parallelism)")
+    return parser.parse_args(argv)
+
+
+def properties_file(args: argparse.Namespace) -> Path:
+    if args.properties:
+        return Path(args.properties)
+    if os.environ.get("UNILAKE_PROPERTIES"):
+        return Path(os.environ["UNILAKE_PROPERTIES"])
+    return Path(props.MSF_PROPERTIES_PATH)
+
+
+def overrides(args: argparse.Namespace) -> dict[str, str]:
+    pairs = {
+        props.KEY_PROFILE: args.profile,
+        props.KEY_MODE: args.mode,
+        props.KEY_SOURCE_PATH: args.input,
+        props.KEY_SINK_PATH: args.output,
+        props.KEY_CHECKPOINT_INTERVAL: args.checkpoint_interval,
+        props.KEY_SOURCE_MONITOR_INTERVAL: args.monitor_interval,
+        props.KEY_PARALLELISM: args.parallelism,
+    }
+    return {key: value for key, value in pairs.items() if value is not None}
+
+
+def fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_BAD_SETTINGS
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = props.load_settings(properties_file(args), overrides=overrides(args))
+    except props.SettingsError as error:
+        return fail(str(error))
+    if args.idle_timeout <= 0:
+        return fail("--idle-timeout: must be a positive number of seconds")
+    if settings.profile == "local":
+        input_dir = Path(settings.source_path or "")
+        if not input_dir.is_dir():
+            return fail(f"--input / {props.KEY_SOURCE_PATH}: not a folder: {input_dir}")
+
+    # pyflink is imported only now: settings errors never pay for (or print) a JVM start.
+    from unilake_job import job
+
+    try:
+        if settings.profile == "msf":
+            # Managed Flink: submit and return; the service runs the job (aws-samples IcebergSink main.py).
+            job.submit(settings)
+            return 0
+        output = Path(settings.sink_path or "")
+        checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else output / "_checkpoints"
+        restore_from = None
+        if args.restore_from == "latest":
+            restore_from = job.latest_checkpoint(checkpoint_dir)
+            if restore_from is None:
+                return fail(f"--restore-from latest: no completed checkpoint under {checkpoint_dir}")
+        elif args.restore_from:
+            restore_from = Path(args.restore_from)
+            if not restore_from.is_dir():
+                return fail(f"--restore-from: not a folder: {restore_from}")
+        run = job.LocalRun(
+            checkpoint_dir=checkpoint_dir if settings.mode == "streaming" else None,
+            restore_from=restore_from,
+            idle_timeout_s=args.idle_timeout,
+        )
+        job.run_local(settings, run=run)
+        print(f"done: output in {output}")
+        return 0
+    except job.JobFailedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_JOB_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

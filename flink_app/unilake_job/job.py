@@ -1,0 +1,189 @@
+"""Runs the pipeline with PyFlink: environment, checkpointing, submission, and the local streaming driver."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyflink.common import JobStatus
+from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult
+from pyflink.table.catalog import ObjectPath
+
+from .properties import JobSettings, format_duration
+from .sql import PipelinePlan, build_plan
+
+TERMINAL_STATES = ("FINISHED", "FAILED", "CANCELED")
+
+
+class JobFailedError(RuntimeError):
+    """The Flink job ended in a state other than FINISHED, or a required table is missing."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalRun:
+    """Where a local run keeps its state; both optional for batch runs."""
+
+    checkpoint_dir: Path | None = None
+    restore_from: Path | None = None
+    idle_timeout_s: float = 10.0
+
+
+def create_table_env(
+    settings: JobSettings,
+    *,
+    checkpoint_dir: Path | None = None,
+    restore_from: Path | None = None,
+) -> TableEnvironment:
+    """A TableEnvironment for ``settings.mode``.
+
+    On Managed Flink the service owns checkpointing, restarts and parallelism (application configuration), so
+    only table-level options are set; locally the job configures exactly-once checkpoints retained on cancel,
+    a bounded restart strategy and, when restoring, the checkpoint to start from.
+    """
+    env_settings = (
+        EnvironmentSettings.in_streaming_mode()
+        if settings.mode == "streaming"
+        else EnvironmentSettings.in_batch_mode()
+    )
+    t_env = TableEnvironment.create(env_settings)
+    config = t_env.get_config()
+    config.set("table.local-time-zone", "UTC")
+    config.set("pipeline.name", f"unilake-{settings.profile}-{settings.mode}")
+    if settings.profile == "msf":
+        return t_env
+    config.set("parallelism.default", str(settings.parallelism))
+    config.set("restart-strategy.type", "fixed-delay")
+    config.set("restart-strategy.fixed-delay.attempts", str(settings.restart_attempts))
+    config.set("restart-strategy.fixed-delay.delay", format_duration(settings.restart_delay_ms))
+    if settings.mode == "streaming":
+        config.set("execution.checkpointing.interval", format_duration(settings.checkpoint_interval_ms))
+        config.set("execution.checkpointing.timeout", format_duration(settings.checkpoint_timeout_ms))
+        config.set("execution.checkpointing.mode", "EXACTLY_ONCE")
+        config.set("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
+        if checkpoint_dir is not None:
+            config.set("execution.checkpointing.dir", checkpoint_dir.resolve().as_uri())
+            config.set(
+                "execution.checkpointing.savepoint-dir", (checkpoint_dir / "savepoints").resolve().as_uri()
+            )
+        if restore_from is not None:
+            config.set("execution.savepoint.path", restore_from.resolve().as_uri())
+    return t_env
+
+
+def prepare(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan | None = None) -> StatementSet:
+    """Execute the setup statements, check the catalog tables exist, and return the statement set."""
+    plan = plan or build_plan(settings)
+    for statement in plan.setup:
+        t_env.execute_sql(statement)
+    if plan.required_tables:
+        catalog = t_env.get_catalog(settings.catalog_name)
+        if catalog is None:
+            raise JobFailedError(f"catalog {settings.catalog_name!r} was not registered")
+        missing = [
+            f"{db}.{table}"
+            for db, table in plan.required_tables
+            if not catalog.table_exists(ObjectPath(db, table))
+        ]
+        if missing:
+            raise JobFailedError(
+                f"Iceberg tables missing in catalog {settings.catalog_name!r}: {', '.join(missing)} "
+                "(the job never creates tables; deploy the catalog stack first)"
+            )
+    statements = t_env.create_statement_set()
+    for insert in plan.inserts:
+        statements.add_insert_sql(insert)
+    return statements
+
+
+def submit(settings: JobSettings, *, run: LocalRun | None = None) -> TableResult:
+    run = run or LocalRun()
+    t_env = create_table_env(settings, checkpoint_dir=run.checkpoint_dir, restore_from=run.restore_from)
+    return prepare(t_env, settings).execute()
+
+
+def job_status(result: TableResult) -> str:
+    client = result.get_job_client()
+    status: JobStatus = client.get_job_status().result()
+    return str(status).rsplit(".", 1)[-1]
+
+
+def visible_inputs(folder: Path) -> frozenset[str]:
+    """The input files a run can see: ``*.jsonl`` not hidden (producers write a hidden name, then rename)."""
+    if not folder.is_dir():
+        return frozenset()
+    return frozenset(p.name for p in folder.glob("*.jsonl") if not p.name.startswith((".", "_")))
+
+
+def run_local(
+    settings: JobSettings,
+    *,
+    run: LocalRun | None = None,
+    on_running: Callable[[], None] | None = None,
+    log: Callable[[str], None] = print,
+) -> str:
+    """Run the local profile to the end and return the final job status (FINISHED).
+
+    Batch: waits for the bounded job. Streaming: once the job is running (see :func:`_wait_running`), watches
+    the input folder; when no new file has arrived for ``idle_timeout_s`` it stops the job with a savepoint
+    and drain (final windows fire, every file is committed) and waits for it to finish. ``on_running`` is
+    called once the job runs (tests and the demo land files from there).
+    """
+    run = run or LocalRun()
+    result = submit(settings, run=run)
+    client = result.get_job_client()
+    if settings.mode == "batch":
+        if on_running is not None:
+            on_running()
+        result.wait()
+        return "FINISHED"
+    assert settings.source_path is not None
+    folder = Path(settings.source_path)
+    status = _wait_running(result, checkpoint_dir=run.checkpoint_dir)
+    log(f"job {client.get_job_id()} is {status}; stopping after {run.idle_timeout_s:g}s without a new file")
+    if on_running is not None:
+        on_running()
+    seen = visible_inputs(folder)
+    last_change = time.monotonic()
+    while True:
+        time.sleep(0.25)
+        status = job_status(result)
+        if status in TERMINAL_STATES:
+            raise JobFailedError(f"streaming job ended early with status {status}")
+        now_seen = visible_inputs(folder)
+        if now_seen != seen:
+            seen = now_seen
+            last_change = time.monotonic()
+        elif time.monotonic() - last_change >= run.idle_timeout_s:
+            break
+    log(f"no new input for {run.idle_timeout_s:g}s: stopping with drain")
+    savepoint_dir = (run.checkpoint_dir / "savepoints") if run.checkpoint_dir else None
+    client.stop_with_savepoint(True, savepoint_dir.resolve().as_uri() if savepoint_dir else None).result()
+    client.get_job_execution_result().result()
+    return "FINISHED"
+
+
+def _wait_running(result: TableResult, *, checkpoint_dir: Path | None, timeout_s: float = 300.0) -> str:
+    """Wait until the job runs: RUNNING and, when checkpoints are kept, a first completed checkpoint
+    (proof that every task, the file source included, is up)."""
+    deadline = time.monotonic() + timeout_s
+    job_id = str(result.get_job_client().get_job_id())
+    while time.monotonic() < deadline:
+        status = job_status(result)
+        if status == "RUNNING" and (
+            checkpoint_dir is None or any((checkpoint_dir / job_id).glob("chk-*/_metadata"))
+        ):
+            return status
+        if status in TERMINAL_STATES:
+            raise JobFailedError(f"streaming job ended before running, with status {status}")
+        time.sleep(0.25)
+    raise JobFailedError(f"streaming job not running after {timeout_s:g}s")
+
+
+def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
+    """The newest completed checkpoint (``chk-N`` with ``_metadata``) under ``checkpoint_dir``."""
+    candidates = [p.parent for p in checkpoint_dir.glob("*/chk-*/_metadata")]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda p: (p.stat().st_mtime, int(p.name.split("-")[1])))

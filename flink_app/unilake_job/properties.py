@@ -1,0 +1,469 @@
+"""Application properties of the unified job: the one definition of their group id, keys and defaults.
+
+Pure Python on purpose (no pyflink import): the CDK side imports these names to build the Managed Flink
+application's property groups, and the job parses the same shape at run time, from
+``/etc/flink/application_properties.json`` on Managed Flink or from a local file otherwise.
+
+The file shape is the one Managed Flink writes::
+
+    [{"PropertyGroupId": "unilake.job", "PropertyMap": {"profile": "msf", "mode": "streaming", ...}}]
+
+Every value is a string (Managed Flink only stores strings). Groups other than ``unilake.job`` are ignored
+(the service also lists ``kinesis.analytics.flink.run.options`` there); an unknown key inside
+``unilake.job`` is an error, so a typo never falls back silently to a default.
+
+Public names (stable, imported by the infrastructure):
+
+- :data:`JOB_GROUP_ID` and the ``KEY_*`` constants;
+- :data:`RUN_OPTIONS_GROUP_ID`, :data:`RUN_OPTION_PYTHON`, :data:`RUN_OPTION_JARFILE`,
+  :func:`run_options_group`;
+- :class:`JobSettings` (frozen), :func:`parse_settings` (settings from the file shape),
+  :func:`to_property_groups` (a mapping of settings to the file shape), :class:`SettingsError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Final, Literal
+
+#: Property group holding every setting of the job.
+JOB_GROUP_ID: Final = "unilake.job"
+
+#: Property group Managed Flink reads to start a PyFlink application (python=main.py, jarfile=lib/<deps>.jar).
+RUN_OPTIONS_GROUP_ID: Final = "kinesis.analytics.flink.run.options"
+RUN_OPTION_PYTHON: Final = "python"
+RUN_OPTION_JARFILE: Final = "jarfile"
+#: Name of the dependency jar inside the zip (built by flink_app/pom.xml).
+DEPENDENCY_JAR_NAME: Final = "unilake-flink-deps.jar"
+
+#: Where Managed Flink writes the application properties at run time.
+MSF_PROPERTIES_PATH: Final = "/etc/flink/application_properties.json"
+
+# --- keys of the JOB_GROUP_ID group -------------------------------------------------------------------------
+KEY_PROFILE: Final = "profile"  # "msf" | "local" (required)
+KEY_MODE: Final = "mode"  # "streaming" | "batch"
+KEY_CATALOG_NAME: Final = "catalog.name"  # Flink name of the Iceberg catalog (msf)
+KEY_WAREHOUSE: Final = "warehouse"  # s3://bucket/prefix (msf, required there)
+KEY_DATABASE: Final = "database"  # Glue database (msf, required there)
+KEY_SOURCE_TABLE: Final = "source.table"
+KEY_SOURCE_MONITOR_INTERVAL: Final = "source.monitor-interval"  # Iceberg poll / local folder discovery
+KEY_SOURCE_STARTING_STRATEGY: Final = "source.starting-strategy"  # msf streaming only
+KEY_SOURCE_START_SNAPSHOT_ID: Final = "source.start-snapshot-id"  # msf (batch: exclusive lower bound)
+KEY_SOURCE_END_SNAPSHOT_ID: Final = "source.end-snapshot-id"  # msf batch only (inclusive upper bound)
+KEY_SOURCE_PATH: Final = "source.path"  # local input folder of *.jsonl files
+KEY_SINK_PATH: Final = "sink.path"  # local output folder (one sub-folder per table)
+KEY_SINK_SALES_TABLE: Final = "sink.sales.table"
+KEY_SINK_FRAUD_TABLE: Final = "sink.fraud.table"
+KEY_SINK_QUARANTINE_TABLE: Final = "sink.quarantine.table"
+KEY_WINDOW_SIZE: Final = "window.size"
+KEY_OUT_OF_ORDERNESS: Final = "watermark.out-of-orderness"
+KEY_VELOCITY_MIN_TRANSACTIONS: Final = "fraud.velocity.min-transactions"
+KEY_MULTI_STORE_MIN_STORES: Final = "fraud.multi-store.min-stores"
+KEY_HIGH_VALUE_MIN_AMOUNT: Final = "fraud.high-value.min-amount"
+KEY_CHECKPOINT_INTERVAL: Final = "checkpoint.interval"
+KEY_CHECKPOINT_TIMEOUT: Final = "checkpoint.timeout"
+KEY_RESTART_ATTEMPTS: Final = "restart.attempts"
+KEY_RESTART_DELAY: Final = "restart.delay"
+KEY_PARALLELISM: Final = "parallelism"  # local only; Managed Flink sets parallelism itself
+
+ALL_KEYS: Final = (
+    KEY_PROFILE,
+    KEY_MODE,
+    KEY_CATALOG_NAME,
+    KEY_WAREHOUSE,
+    KEY_DATABASE,
+    KEY_SOURCE_TABLE,
+    KEY_SOURCE_MONITOR_INTERVAL,
+    KEY_SOURCE_STARTING_STRATEGY,
+    KEY_SOURCE_START_SNAPSHOT_ID,
+    KEY_SOURCE_END_SNAPSHOT_ID,
+    KEY_SOURCE_PATH,
+    KEY_SINK_PATH,
+    KEY_SINK_SALES_TABLE,
+    KEY_SINK_FRAUD_TABLE,
+    KEY_SINK_QUARANTINE_TABLE,
+    KEY_WINDOW_SIZE,
+    KEY_OUT_OF_ORDERNESS,
+    KEY_VELOCITY_MIN_TRANSACTIONS,
+    KEY_MULTI_STORE_MIN_STORES,
+    KEY_HIGH_VALUE_MIN_AMOUNT,
+    KEY_CHECKPOINT_INTERVAL,
+    KEY_CHECKPOINT_TIMEOUT,
+    KEY_RESTART_ATTEMPTS,
+    KEY_RESTART_DELAY,
+    KEY_PARALLELISM,
+)
+
+Profile = Literal["msf", "local"]
+Mode = Literal["streaming", "batch"]
+PROFILES: Final = ("msf", "local")
+MODES: Final = ("streaming", "batch")
+
+#: Starting strategies of Iceberg's FLIP-27 source (FlinkReadOptions / flink-configuration.md).
+STARTING_STRATEGIES: Final = (
+    "TABLE_SCAN_THEN_INCREMENTAL",
+    "INCREMENTAL_FROM_LATEST_SNAPSHOT",
+    "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE",
+    "INCREMENTAL_FROM_EARLIEST_SNAPSHOT",
+    "INCREMENTAL_FROM_SNAPSHOT_ID",
+)
+
+#: Table names the catalog stacks create (defaults of the table keys).
+DEFAULT_SOURCE_TABLE: Final = "transactions"
+DEFAULT_SALES_TABLE: Final = "sales_per_minute"
+DEFAULT_FRAUD_TABLE: Final = "fraud_alerts"
+DEFAULT_QUARANTINE_TABLE: Final = "quarantine"
+
+#: Monitor interval when the key is absent: 1 s locally (folder discovery), 30 s on Managed Flink (one Glue
+#: GetTable per poll; polling faster than the writer's checkpoint interval buys no freshness).
+DEFAULT_MONITOR_INTERVAL_MS: Final = {"local": 1_000, "msf": 30_000}
+
+_DURATION_UNITS_MS: Final = {
+    "ms": 1,
+    "s": 1_000,
+    "sec": 1_000,
+    "min": 60_000,
+    "h": 3_600_000,
+}
+_DURATION_RE: Final = re.compile(r"^\s*(\d+)\s*(ms|s|sec|min|h)\s*$")
+
+
+class SettingsError(ValueError):
+    """Bad application properties: the message names the group, the key and the reason."""
+
+
+def _fail(key: str, reason: str) -> SettingsError:
+    return SettingsError(f"group '{JOB_GROUP_ID}', key '{key}': {reason}")
+
+
+def format_duration(millis: int) -> str:
+    """Milliseconds in the shortest exact Flink/Iceberg duration syntax: ``1min``, ``30s``, ``250ms``."""
+    for unit, size in (("h", 3_600_000), ("min", 60_000), ("s", 1_000)):
+        if millis % size == 0:
+            return f"{millis // size}{unit}"
+    return f"{millis}ms"
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSettings:
+    """Every setting of the job, typed and validated. Build it with :func:`parse_settings`."""
+
+    profile: Profile
+    mode: Mode = "streaming"
+    catalog_name: str = "glue"
+    warehouse: str | None = None
+    database: str | None = None
+    source_table: str = DEFAULT_SOURCE_TABLE
+    source_monitor_interval_ms: int = DEFAULT_MONITOR_INTERVAL_MS["local"]
+    source_starting_strategy: str = "INCREMENTAL_FROM_LATEST_SNAPSHOT"
+    source_start_snapshot_id: int | None = None
+    source_end_snapshot_id: int | None = None
+    source_path: str | None = None
+    sink_path: str | None = None
+    sink_sales_table: str = DEFAULT_SALES_TABLE
+    sink_fraud_table: str = DEFAULT_FRAUD_TABLE
+    sink_quarantine_table: str = DEFAULT_QUARANTINE_TABLE
+    window_size_ms: int = 60_000
+    out_of_orderness_ms: int = 5_000
+    velocity_min_transactions: int = 5
+    multi_store_min_stores: int = 3
+    high_value_min_amount: Decimal = Decimal("10000.00")
+    checkpoint_interval_ms: int = 10_000
+    checkpoint_timeout_ms: int = 120_000
+    restart_attempts: int = 3
+    restart_delay_ms: int = 5_000
+    parallelism: int = 1
+
+    def to_property_map(self) -> dict[str, str]:
+        """The settings as the ``PropertyMap`` of :data:`JOB_GROUP_ID` (strings; unset options omitted)."""
+        values: dict[str, str | None] = {
+            KEY_PROFILE: self.profile,
+            KEY_MODE: self.mode,
+            KEY_CATALOG_NAME: self.catalog_name,
+            KEY_WAREHOUSE: self.warehouse,
+            KEY_DATABASE: self.database,
+            KEY_SOURCE_TABLE: self.source_table,
+            KEY_SOURCE_MONITOR_INTERVAL: format_duration(self.source_monitor_interval_ms),
+            KEY_SOURCE_STARTING_STRATEGY: self.source_starting_strategy,
+            KEY_SOURCE_START_SNAPSHOT_ID: _opt_str(self.source_start_snapshot_id),
+            KEY_SOURCE_END_SNAPSHOT_ID: _opt_str(self.source_end_snapshot_id),
+            KEY_SOURCE_PATH: self.source_path,
+            KEY_SINK_PATH: self.sink_path,
+            KEY_SINK_SALES_TABLE: self.sink_sales_table,
+            KEY_SINK_FRAUD_TABLE: self.sink_fraud_table,
+            KEY_SINK_QUARANTINE_TABLE: self.sink_quarantine_table,
+            KEY_WINDOW_SIZE: format_duration(self.window_size_ms),
+            KEY_OUT_OF_ORDERNESS: format_duration(self.out_of_orderness_ms),
+            KEY_VELOCITY_MIN_TRANSACTIONS: str(self.velocity_min_transactions),
+            KEY_MULTI_STORE_MIN_STORES: str(self.multi_store_min_stores),
+            KEY_HIGH_VALUE_MIN_AMOUNT: str(self.high_value_min_amount),
+            KEY_CHECKPOINT_INTERVAL: format_duration(self.checkpoint_interval_ms),
+            KEY_CHECKPOINT_TIMEOUT: format_duration(self.checkpoint_timeout_ms),
+            KEY_RESTART_ATTEMPTS: str(self.restart_attempts),
+            KEY_RESTART_DELAY: format_duration(self.restart_delay_ms),
+            KEY_PARALLELISM: str(self.parallelism),
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def _opt_str(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def to_property_groups(settings: Mapping[str, object]) -> list[dict[str, Any]]:
+    """Turn a mapping of settings (keys of :data:`ALL_KEYS`) into the application-properties list.
+
+    The mapping is validated with :func:`parse_settings` first, so the infrastructure cannot deploy a
+    configuration the job would refuse. Values are rendered as strings, as Managed Flink stores them.
+    """
+    property_map = {key: _render(key, value) for key, value in settings.items()}
+    groups: list[dict[str, Any]] = [{"PropertyGroupId": JOB_GROUP_ID, "PropertyMap": property_map}]
+    parse_settings(groups)
+    return groups
+
+
+def run_options_group(*, jar_name: str = DEPENDENCY_JAR_NAME) -> dict[str, Any]:
+    """The ``kinesis.analytics.flink.run.options`` group Managed Flink needs to start this PyFlink job."""
+    return {
+        "PropertyGroupId": RUN_OPTIONS_GROUP_ID,
+        "PropertyMap": {RUN_OPTION_PYTHON: "main.py", RUN_OPTION_JARFILE: f"lib/{jar_name}"},
+    }
+
+
+def _render(key: str, value: object) -> str:
+    if isinstance(value, bool):
+        raise _fail(key, f"expected a string or a number, got a boolean ({value!r})")
+    if isinstance(value, str | int | Decimal):
+        return str(value)
+    raise _fail(key, f"expected a string or a number, got {type(value).__name__}")
+
+
+def parse_settings(groups: object) -> JobSettings:
+    """Build :class:`JobSettings` from the application-properties list; :class:`SettingsError` if bad."""
+    if not isinstance(groups, list):
+        raise SettingsError(
+            f"expected a list of {{'PropertyGroupId': ..., 'PropertyMap': {{...}}}} objects, "
+            f"got {type(groups).__name__}"
+        )
+    found: dict[str, str] | None = None
+    for index, group in enumerate(groups):
+        if not isinstance(group, dict) or not isinstance(group.get("PropertyGroupId"), str):
+            raise SettingsError(f"item {index}: expected an object with a string 'PropertyGroupId'")
+        if group["PropertyGroupId"] != JOB_GROUP_ID:
+            continue
+        if found is not None:
+            raise SettingsError(f"group '{JOB_GROUP_ID}' appears more than once")
+        property_map = group.get("PropertyMap")
+        if not isinstance(property_map, dict):
+            raise SettingsError(f"group '{JOB_GROUP_ID}': 'PropertyMap' must be an object")
+        for key, value in property_map.items():
+            if key not in ALL_KEYS:
+                raise _fail(str(key), f"unknown key (known keys: {', '.join(ALL_KEYS)})")
+            if not isinstance(value, str):
+                raise _fail(key, f"values must be strings, got {type(value).__name__}")
+        found = dict(property_map)
+    if found is None:
+        raise SettingsError(f"group '{JOB_GROUP_ID}' is missing")
+    return _settings_from_map(found)
+
+
+def load_settings(path: str | Path, *, overrides: Mapping[str, str] | None = None) -> JobSettings:
+    """Read an application-properties JSON file; ``overrides`` (e.g. from the command line) win over it.
+
+    Errors are :class:`SettingsError` whose message starts with the file name.
+    """
+    file = Path(path)
+    try:
+        groups = json.loads(file.read_text(encoding="utf-8")) if file.exists() else None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{file}: cannot read: {error}") from None
+    except json.JSONDecodeError as error:
+        raise SettingsError(f"{file}: not valid JSON: {error}") from None
+    if groups is None:
+        if not overrides:
+            raise SettingsError(f"{file}: file not found")
+        groups = []
+    if overrides and isinstance(groups, list):
+        groups = _apply_overrides(groups, overrides)
+    try:
+        return parse_settings(groups)
+    except SettingsError as error:
+        raise SettingsError(f"{file}: {error}") from None
+
+
+def _apply_overrides(groups: list[Any], overrides: Mapping[str, str]) -> list[Any]:
+    merged: list[Any] = []
+    applied = False
+    for group in groups:
+        if isinstance(group, dict) and group.get("PropertyGroupId") == JOB_GROUP_ID and not applied:
+            base = group.get("PropertyMap")
+            property_map = {**base, **overrides} if isinstance(base, dict) else base
+            merged.append({**group, "PropertyMap": property_map})
+            applied = True
+        else:
+            merged.append(group)
+    if not applied:
+        merged.append({"PropertyGroupId": JOB_GROUP_ID, "PropertyMap": dict(overrides)})
+    return merged
+
+
+def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
+    profile = _choice(values, KEY_PROFILE, PROFILES, default=None)
+    mode = _choice(values, KEY_MODE, MODES, default="streaming")
+    kwargs: dict[str, Any] = {
+        "profile": profile,
+        "mode": mode,
+        "catalog_name": _identifier(values, KEY_CATALOG_NAME, "glue"),
+        "warehouse": values.get(KEY_WAREHOUSE) or None,
+        "database": _optional_identifier(values, KEY_DATABASE),
+        "source_table": _identifier(values, KEY_SOURCE_TABLE, DEFAULT_SOURCE_TABLE),
+        "source_monitor_interval_ms": _duration(
+            values, KEY_SOURCE_MONITOR_INTERVAL, DEFAULT_MONITOR_INTERVAL_MS[profile]
+        ),
+        "source_starting_strategy": _choice(
+            values,
+            KEY_SOURCE_STARTING_STRATEGY,
+            STARTING_STRATEGIES,
+            default="INCREMENTAL_FROM_LATEST_SNAPSHOT",
+        ),
+        "source_start_snapshot_id": _optional_int(values, KEY_SOURCE_START_SNAPSHOT_ID),
+        "source_end_snapshot_id": _optional_int(values, KEY_SOURCE_END_SNAPSHOT_ID),
+        "source_path": values.get(KEY_SOURCE_PATH) or None,
+        "sink_path": values.get(KEY_SINK_PATH) or None,
+        "sink_sales_table": _identifier(values, KEY_SINK_SALES_TABLE, DEFAULT_SALES_TABLE),
+        "sink_fraud_table": _identifier(values, KEY_SINK_FRAUD_TABLE, DEFAULT_FRAUD_TABLE),
+        "sink_quarantine_table": _identifier(values, KEY_SINK_QUARANTINE_TABLE, DEFAULT_QUARANTINE_TABLE),
+        "window_size_ms": _duration(values, KEY_WINDOW_SIZE, 60_000, whole_seconds=True),
+        "out_of_orderness_ms": _duration(values, KEY_OUT_OF_ORDERNESS, 5_000, minimum=0),
+        "velocity_min_transactions": _int(values, KEY_VELOCITY_MIN_TRANSACTIONS, 5, minimum=1),
+        "multi_store_min_stores": _int(values, KEY_MULTI_STORE_MIN_STORES, 3, minimum=1),
+        "high_value_min_amount": _amount(values, KEY_HIGH_VALUE_MIN_AMOUNT, Decimal("10000.00")),
+        "checkpoint_interval_ms": _duration(values, KEY_CHECKPOINT_INTERVAL, 10_000, minimum=100),
+        "checkpoint_timeout_ms": _duration(values, KEY_CHECKPOINT_TIMEOUT, 120_000, minimum=1_000),
+        "restart_attempts": _int(values, KEY_RESTART_ATTEMPTS, 3, minimum=0),
+        "restart_delay_ms": _duration(values, KEY_RESTART_DELAY, 5_000, minimum=0),
+        "parallelism": _int(values, KEY_PARALLELISM, 1, minimum=1),
+    }
+    settings = JobSettings(**kwargs)
+    _check_profile(settings)
+    return settings
+
+
+def _check_profile(settings: JobSettings) -> None:
+    if settings.profile == "msf":
+        if not settings.warehouse:
+            raise _fail(KEY_WAREHOUSE, "required for profile 'msf'")
+        if not settings.warehouse.startswith("s3://"):
+            raise _fail(KEY_WAREHOUSE, f"must be an s3:// URI (got {settings.warehouse!r})")
+        if not settings.database:
+            raise _fail(KEY_DATABASE, "required for profile 'msf'")
+        strategy = settings.source_starting_strategy
+        if settings.mode == "streaming":
+            if settings.source_end_snapshot_id is not None:
+                raise _fail(KEY_SOURCE_END_SNAPSHOT_ID, "only allowed in batch mode")
+            if (strategy == "INCREMENTAL_FROM_SNAPSHOT_ID") != (
+                settings.source_start_snapshot_id is not None
+            ):
+                raise _fail(
+                    KEY_SOURCE_START_SNAPSHOT_ID,
+                    "required with starting strategy INCREMENTAL_FROM_SNAPSHOT_ID, and only with it",
+                )
+    else:
+        for key, value in (
+            (KEY_SOURCE_START_SNAPSHOT_ID, settings.source_start_snapshot_id),
+            (KEY_SOURCE_END_SNAPSHOT_ID, settings.source_end_snapshot_id),
+        ):
+            if value is not None:
+                raise _fail(key, "only allowed with profile 'msf'")
+        if not settings.source_path:
+            raise _fail(KEY_SOURCE_PATH, "required for profile 'local' (or pass --input)")
+        if not settings.sink_path:
+            raise _fail(KEY_SINK_PATH, "required for profile 'local' (or pass --output)")
+    if settings.checkpoint_timeout_ms < settings.checkpoint_interval_ms:
+        raise _fail(KEY_CHECKPOINT_TIMEOUT, "must not be shorter than checkpoint.interval")
+
+
+def _choice(values: Mapping[str, str], key: str, allowed: Sequence[str], *, default: str | None) -> Any:
+    value = values.get(key)
+    if value is None or value == "":
+        if default is None:
+            raise _fail(key, f"required, one of {', '.join(repr(a) for a in allowed)}")
+        return default
+    if value not in allowed:
+        raise _fail(key, f"must be one of {', '.join(repr(a) for a in allowed)} (got {value!r})")
+    return value
+
+
+_IDENTIFIER_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _identifier(values: Mapping[str, str], key: str, default: str) -> str:
+    value = values.get(key) or default
+    if not _IDENTIFIER_RE.match(value):
+        raise _fail(key, f"must be a plain identifier (letters, digits, underscore), got {value!r}")
+    return value
+
+
+def _optional_identifier(values: Mapping[str, str], key: str) -> str | None:
+    return _identifier(values, key, "") if values.get(key) else None
+
+
+def _duration(
+    values: Mapping[str, str],
+    key: str,
+    default: int,
+    *,
+    minimum: int = 1,
+    whole_seconds: bool = False,
+) -> int:
+    raw = values.get(key)
+    if raw is None or raw == "":
+        return default
+    match = _DURATION_RE.match(raw)
+    if not match:
+        raise _fail(key, f"expected a duration such as '500ms', '5s', '1min' or '1h' (got {raw!r})")
+    millis = int(match.group(1)) * _DURATION_UNITS_MS[match.group(2)]
+    if millis < minimum:
+        raise _fail(key, f"must be at least {format_duration(minimum) if minimum else '0ms'} (got {raw!r})")
+    if whole_seconds and millis % 1_000:
+        raise _fail(key, f"must be a whole number of seconds (got {raw!r})")
+    return millis
+
+
+def _int(values: Mapping[str, str], key: str, default: int, *, minimum: int) -> int:
+    raw = values.get(key)
+    if raw is None or raw == "":
+        return default
+    if not re.fullmatch(r"-?\d+", raw.strip()):
+        raise _fail(key, f"expected an integer (got {raw!r})")
+    value = int(raw)
+    if value < minimum:
+        raise _fail(key, f"must be at least {minimum} (got {value})")
+    return value
+
+
+def _optional_int(values: Mapping[str, str], key: str) -> int | None:
+    raw = values.get(key)
+    if raw is None or raw == "":
+        return None
+    if not re.fullmatch(r"-?\d+", raw.strip()):
+        raise _fail(key, f"expected an integer snapshot id (got {raw!r})")
+    return int(raw)
+
+
+def _amount(values: Mapping[str, str], key: str, default: Decimal) -> Decimal:
+    raw = values.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise _fail(key, f"expected a decimal amount such as '10000.00' (got {raw!r})") from None
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise _fail(key, f"must be a non-negative amount with at most two decimals (got {raw!r})")
+    return value.quantize(Decimal("0.01"))

@@ -1,0 +1,426 @@
+"""The job as SQL text: profile DDL (local | msf) and the pipeline written once. Pure Python (no pyflink).
+
+:func:`build_plan` returns every statement the job executes, so the DDL of each profile can be read and tested
+without a cluster. Only the source table, the read hint and the sink names differ by profile; the pipeline
+views and the three INSERTs are the same text for both. The one difference by mode is the ``LATE`` rule,
+which only exists in streaming (a batch run has no watermark, so nothing is late).
+
+Pipeline (all Flink SQL built-ins, no Python UDF on the per-record path):
+
+1. ``unilake_received``: the fields of each record as received, as strings (the local profile reads raw lines
+   and extracts the fields with ``JSON_VALUE``; the msf profile renders its typed columns as strings), plus
+   ``rowtime``, the event time of a record whose ``event_time`` is valid, 1970-01-01 otherwise: never null, so
+   a bad record can neither kill the job nor move the watermark.
+2. ``unilake_classified``: parses the strings with ``TRY_CAST``/``REGEXP`` and gives the first quarantine
+   reason that applies, or NULL for a valid record.
+3. ``unilake_transactions_once``: valid records deduplicated per 1-minute window and ``transaction_id`` (exact
+   replays share their window), as a window aggregation: bounded state, append-only output.
+4. Cascading window aggregations over it give ``sales_per_minute`` and the card windows of ``fraud_alerts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from . import schemas
+from .properties import JobSettings, format_duration
+
+SOURCE_TABLE: Final = "unilake_source"
+RECEIVED_VIEW: Final = "unilake_received"
+CLASSIFIED_VIEW: Final = "unilake_classified"
+VALID_VIEW: Final = "unilake_valid"
+ONCE_VIEW: Final = "unilake_transactions_once"
+CARD_WINDOWS_VIEW: Final = "unilake_card_windows"
+
+#: Output folder (local) / logical name of each sink.
+OUTPUT_TABLES: Final = ("sales_per_minute", "fraud_alerts", "quarantine")
+
+ICEBERG_CATALOG_IMPL: Final = "org.apache.iceberg.aws.glue.GlueCatalog"
+ICEBERG_IO_IMPL: Final = "org.apache.iceberg.aws.s3.S3FileIO"
+
+#: ISO-8601 in UTC with a 'Z', optional fraction: 2026-11-25T10:00:01.123Z
+ISO_UTC_REGEX: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?Z$"
+#: A non-negative or negative number with at most two decimals (negatives are rejected by the < 0 test).
+PRICE_REGEX: Final = "^-?[0-9]+([.][0-9]{1,2})?$"
+EPOCH: Final = "TIMESTAMP '1970-01-01 00:00:00'"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelinePlan:
+    """Everything the job executes: the ``setup`` statements, then the ``inserts`` as one statement set."""
+
+    setup: tuple[str, ...]
+    inserts: tuple[str, ...]
+    #: Tables of the Iceberg catalog that must exist before the job starts (msf only), as (database, table).
+    required_tables: tuple[tuple[str, str], ...] = ()
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def options_clause(options: dict[str, str]) -> str:
+    return ",\n  ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in options.items())
+
+
+def _interval(millis: int) -> str:
+    if millis % 1000 == 0:
+        return f"INTERVAL '{millis // 1000}' SECOND"
+    return f"INTERVAL '{millis / 1000:.3f}' SECOND(9, 3)"
+
+
+def event_ts_expr(text: str) -> str:
+    """The TIMESTAMP(3) of an ISO-8601 UTC string, or NULL if it is not one (wrong shape, impossible date)."""
+    return (
+        f"CASE WHEN REGEXP({text}, {sql_string(ISO_UTC_REGEX)}) "
+        f"THEN TRY_CAST(REPLACE(REPLACE({text}, 'T', ' '), 'Z', '') AS TIMESTAMP(3)) END"
+    )
+
+
+def rowtime_expr(text: str) -> str:
+    """Never-null rowtime: the valid event time, or the epoch (behind any watermark, never advances it)."""
+    return f"COALESCE({event_ts_expr(text)}, {EPOCH})"
+
+
+# --- catalog and source (profile-specific) ------------------------------------------------------------------
+
+
+def catalog_options(settings: JobSettings) -> dict[str, str]:
+    """Options of the Iceberg catalog on the Glue Data Catalog (Iceberg flink-configuration.md, aws.md)."""
+    assert settings.warehouse is not None
+    return {
+        "type": "iceberg",
+        "catalog-impl": ICEBERG_CATALOG_IMPL,
+        "io-impl": ICEBERG_IO_IMPL,
+        "warehouse": settings.warehouse,
+        # Glue keeps no archived table version per commit (one commit per checkpoint per table).
+        "glue.skip-archive": "true",
+    }
+
+
+def catalog_ddl(settings: JobSettings) -> str:
+    return (
+        f"CREATE CATALOG `{settings.catalog_name}` WITH (\n  {options_clause(catalog_options(settings))}\n)"
+    )
+
+
+def msf_source_connector_options(settings: JobSettings) -> dict[str, str]:
+    """The Iceberg connector options of the temporary source table: which catalog table it reads.
+
+    A temporary table (not the catalog table itself) is needed because Flink SQL can only declare a watermark
+    in a CREATE TABLE; the job checks the catalog table exists first, so the connector never creates it.
+    """
+    assert settings.database is not None
+    return {
+        "connector": "iceberg",
+        "catalog-name": settings.catalog_name,
+        "catalog-impl": ICEBERG_CATALOG_IMPL,
+        "io-impl": ICEBERG_IO_IMPL,
+        "warehouse": settings.warehouse or "",
+        "catalog-database": settings.database,
+        "catalog-table": settings.source_table,
+    }
+
+
+def msf_read_options(settings: JobSettings) -> dict[str, str]:
+    """Read options passed as the ``/*+ OPTIONS(...) */`` hint (FlinkReadOptions; flink-queries.md).
+
+    Streaming: incremental reads of new APPEND snapshots, polled every ``monitor-interval``. Batch: a bounded
+    read of the current snapshot, or of the appends after ``start-snapshot-id`` (exclusive) up to
+    ``end-snapshot-id`` (inclusive) for a backfill.
+    """
+    if settings.mode == "streaming":
+        options = {
+            "streaming": "true",
+            "monitor-interval": format_duration(settings.source_monitor_interval_ms),
+            "starting-strategy": settings.source_starting_strategy,
+        }
+        if settings.source_start_snapshot_id is not None:
+            options["start-snapshot-id"] = str(settings.source_start_snapshot_id)
+        return options
+    options = {"streaming": "false"}
+    if settings.source_start_snapshot_id is not None:
+        options["start-snapshot-id"] = str(settings.source_start_snapshot_id)
+    if settings.source_end_snapshot_id is not None:
+        options["end-snapshot-id"] = str(settings.source_end_snapshot_id)
+    return options
+
+
+def msf_source_ddl(settings: JobSettings, *, connector_options: dict[str, str] | None = None) -> str:
+    """Typed ``transactions`` columns + never-null rowtime + watermark. ``connector_options`` lets tests read
+    the same shape from local files (the Iceberg jar cannot run here)."""
+    options = connector_options if connector_options is not None else msf_source_connector_options(settings)
+    return (
+        f"CREATE TEMPORARY TABLE `{SOURCE_TABLE}` (\n"
+        f"  {schemas.column_list(schemas.TRANSACTIONS)},\n"
+        f"  `rowtime` AS COALESCE(CAST(`event_time` AS TIMESTAMP(3)), {EPOCH}),\n"
+        f"  WATERMARK FOR `rowtime` AS `rowtime` - {_interval(settings.out_of_orderness_ms)}\n"
+        f") WITH (\n  {options_clause(options)}\n)"
+    )
+
+
+def msf_received_view(settings: JobSettings) -> str:
+    """Typed columns rendered as the strings a producer would have sent (ISO-8601 UTC event time)."""
+    hint = options_clause(msf_read_options(settings)).replace(",\n  ", ", ")
+    return (
+        f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
+        "SELECT\n"
+        "  `transaction_id`, `store_id`, `region`, `sku`, `card_id`,\n"
+        "  CAST(`quantity` AS STRING) AS `quantity`,\n"
+        "  CAST(`unit_price` AS STRING) AS `unit_price`,\n"
+        "  CONCAT(REPLACE(CAST(`event_time` AS STRING), ' ', 'T'), 'Z') AS `event_time`,\n"
+        "  CAST(NULL AS STRING) AS `raw_line`,\n"
+        "  TRUE AS `is_object`,\n"
+        "  `rowtime`\n"
+        f"FROM `{SOURCE_TABLE}` /*+ OPTIONS({hint}) */"
+    )
+
+
+def local_source_options(settings: JobSettings) -> dict[str, str]:
+    assert settings.source_path is not None
+    options = {
+        "connector": "filesystem",
+        "path": Path(settings.source_path).resolve().as_uri(),
+        "format": "raw",
+    }
+    if settings.mode == "streaming":
+        # Watch the folder: the local analogue of polling new Iceberg snapshots.
+        options["source.monitor-interval"] = format_duration(settings.source_monitor_interval_ms)
+    return options
+
+
+def local_source_ddl(settings: JobSettings) -> str:
+    """One raw line per record: a line that is not a JSON object is kept for quarantine (MALFORMED)."""
+    event_time = "JSON_VALUE(`line`, '$.event_time')"
+    return (
+        f"CREATE TEMPORARY TABLE `{SOURCE_TABLE}` (\n"
+        "  `line` STRING,\n"
+        f"  `rowtime` AS {rowtime_expr(event_time)},\n"
+        f"  WATERMARK FOR `rowtime` AS `rowtime` - {_interval(settings.out_of_orderness_ms)}\n"
+        f") WITH (\n  {options_clause(local_source_options(settings))}\n)"
+    )
+
+
+def local_received_view() -> str:
+    fields = ",\n".join(f"  JSON_VALUE(`line`, '$.{name}') AS `{name}`" for name in schemas.RECEIVED_FIELDS)
+    return (
+        f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
+        "SELECT\n"
+        f"{fields},\n"
+        "  `line` AS `raw_line`,\n"
+        "  `line` IS JSON OBJECT AS `is_object`,\n"
+        "  `rowtime`\n"
+        f"FROM `{SOURCE_TABLE}`\n"
+        # A blank line (e.g. a trailing newline) is no record.
+        "WHERE CHAR_LENGTH(TRIM(`line`)) > 0"
+    )
+
+
+def local_sink_options(settings: JobSettings, table: str) -> dict[str, str]:
+    assert settings.sink_path is not None
+    options = {
+        "connector": "filesystem",
+        "path": (Path(settings.sink_path).resolve() / table).as_uri(),
+        "format": "json",
+        "json.timestamp-format.standard": "ISO-8601",
+        "json.encode.decimal-as-plain-number": "true",
+        "sink.parallelism": "1",
+    }
+    if settings.mode == "streaming":
+        # Row formats only commit rolled part files: roll at least once per checkpoint interval so every
+        # checkpoint makes the output so far visible, as an Iceberg commit would.
+        roll = max(settings.checkpoint_interval_ms // 2, 100)
+        options["sink.rolling-policy.rollover-interval"] = format_duration(roll)
+        options["sink.rolling-policy.check-interval"] = format_duration(max(roll // 2, 50))
+    return options
+
+
+def local_sink_ddl(settings: JobSettings, table: str, columns: schemas.Columns) -> str:
+    return (
+        f"CREATE TEMPORARY TABLE `unilake_sink_{table}` (\n  {schemas.column_list(columns)}\n"
+        f") WITH (\n  {options_clause(local_sink_options(settings, table))}\n)"
+    )
+
+
+# --- the pipeline, written once -----------------------------------------------------------------------------
+
+
+def late_condition(settings: JobSettings) -> str:
+    """Streaming only: at or behind the current watermark (null before the first one) when it arrives."""
+    if settings.mode == "batch":
+        return "FALSE"
+    return "(CURRENT_WATERMARK(`rowtime`) IS NOT NULL AND `rowtime` <= CURRENT_WATERMARK(`rowtime`))"
+
+
+def classified_view(settings: JobSettings) -> str:
+    missing = " OR ".join(f"`{name}` IS NULL" for name in schemas.RECEIVED_FIELDS)
+    return (
+        f"CREATE TEMPORARY VIEW `{CLASSIFIED_VIEW}` AS\n"
+        "SELECT *,\n"
+        "  CASE\n"
+        "    WHEN NOT `is_object` THEN 'MALFORMED'\n"
+        f"    WHEN {missing} THEN 'MISSING_FIELD'\n"
+        "    WHEN `event_ts` IS NULL THEN 'BAD_EVENT_TIME'\n"
+        "    WHEN `qty` IS NULL OR `qty` <= 0 THEN 'BAD_QUANTITY'\n"
+        "    WHEN `price` IS NULL OR `price` < 0 THEN 'BAD_PRICE'\n"
+        f"    WHEN {late_condition(settings)} THEN 'LATE'\n"
+        "  END AS `reason`\n"
+        "FROM (\n"
+        "  SELECT *,\n"
+        f"    {event_ts_expr('`event_time`')} AS `event_ts`,\n"
+        "    TRY_CAST(`quantity` AS INT) AS `qty`,\n"
+        f"    CASE WHEN REGEXP(`unit_price`, {sql_string(PRICE_REGEX)})\n"
+        "      THEN TRY_CAST(`unit_price` AS DECIMAL(10, 2)) END AS `price`\n"
+        f"  FROM `{RECEIVED_VIEW}`\n"
+        ")"
+    )
+
+
+def valid_view() -> str:
+    return (
+        f"CREATE TEMPORARY VIEW `{VALID_VIEW}` AS\n"
+        "SELECT `transaction_id`, `store_id`, `region`, `card_id`,\n"
+        "  `qty` AS `quantity`, `price` AS `unit_price`, `rowtime`\n"
+        f"FROM `{CLASSIFIED_VIEW}`\n"
+        "WHERE `reason` IS NULL"
+    )
+
+
+def _tumble(view: str, settings: JobSettings) -> str:
+    return f"TABLE(TUMBLE(TABLE `{view}`, DESCRIPTOR(`rowtime`), {_interval(settings.window_size_ms)}))"
+
+
+def once_view(settings: JobSettings) -> str:
+    """One row per transaction_id and window; its window_time is the rowtime of the cascading windows."""
+    return (
+        f"CREATE TEMPORARY VIEW `{ONCE_VIEW}` AS\n"
+        "SELECT `transaction_id`,\n"
+        "  MIN(`store_id`) AS `store_id`, MIN(`region`) AS `region`, MIN(`card_id`) AS `card_id`,\n"
+        "  MIN(`quantity`) AS `quantity`,\n"
+        "  MIN(CAST(`quantity` * `unit_price` AS DECIMAL(18, 2))) AS `amount`,\n"
+        "  `window_time` AS `rowtime`\n"
+        f"FROM {_tumble(VALID_VIEW, settings)}\n"
+        "GROUP BY `window_start`, `window_end`, `window_time`, `transaction_id`"
+    )
+
+
+def card_windows_view(settings: JobSettings) -> str:
+    return (
+        f"CREATE TEMPORARY VIEW `{CARD_WINDOWS_VIEW}` AS\n"
+        "SELECT `card_id`, `window_start`, `window_end`,\n"
+        "  COUNT(*) AS `transactions`,\n"
+        "  COUNT(DISTINCT `store_id`) AS `distinct_stores`,\n"
+        "  CAST(SUM(`amount`) AS DECIMAL(18, 2)) AS `amount`\n"
+        f"FROM {_tumble(ONCE_VIEW, settings)}\n"
+        "GROUP BY `card_id`, `window_start`, `window_end`"
+    )
+
+
+def sales_insert(sink: str, settings: JobSettings) -> str:
+    return (
+        f"INSERT INTO {sink}\n"
+        "SELECT `region`, `store_id`,\n"
+        "  CAST(`window_start` AS TIMESTAMP(6)), CAST(`window_end` AS TIMESTAMP(6)),\n"
+        "  COUNT(*), CAST(SUM(`quantity`) AS BIGINT), CAST(SUM(`amount`) AS DECIMAL(18, 2))\n"
+        f"FROM {_tumble(ONCE_VIEW, settings)}\n"
+        "GROUP BY `region`, `store_id`, `window_start`, `window_end`"
+    )
+
+
+def fraud_insert(sink: str, settings: JobSettings) -> str:
+    window = "CAST(`window_start` AS TIMESTAMP(6)), CAST(`window_end` AS TIMESTAMP(6))"
+    card_rule = (
+        "SELECT {rule}, `card_id`, " + window + ", `transactions`, `distinct_stores`, `amount`, "
+        "CAST(NULL AS STRING)\n"
+        f"FROM `{CARD_WINDOWS_VIEW}` WHERE {{condition}}"
+    )
+    min_amount = f"CAST({settings.high_value_min_amount} AS DECIMAL(18, 2))"
+    return (
+        f"INSERT INTO {sink}\n"
+        + card_rule.format(
+            rule="'VELOCITY'", condition=f"`transactions` >= {settings.velocity_min_transactions}"
+        )
+        + "\nUNION ALL\n"
+        + card_rule.format(
+            rule="'MULTI_STORE'", condition=f"`distinct_stores` >= {settings.multi_store_min_stores}"
+        )
+        + "\nUNION ALL\n"
+        + "SELECT 'HIGH_VALUE', `card_id`, "
+        + window
+        + ", CAST(1 AS BIGINT), CAST(1 AS BIGINT), `amount`, `transaction_id`\n"
+        + f"FROM {_tumble(ONCE_VIEW, settings)} WHERE `amount` >= {min_amount}"
+    )
+
+
+def quarantine_insert(sink: str) -> str:
+    fields = ", ".join(f"CASE WHEN `is_object` THEN `{name}` END" for name in schemas.RECEIVED_FIELDS)
+    return (
+        f"INSERT INTO {sink}\n"
+        f"SELECT `reason`, {fields},\n"
+        "  CASE WHEN `is_object` THEN CAST(NULL AS STRING) ELSE `raw_line` END,\n"
+        "  CAST(LOCALTIMESTAMP AS TIMESTAMP(6))\n"
+        f"FROM `{CLASSIFIED_VIEW}`\n"
+        "WHERE `reason` IS NOT NULL"
+    )
+
+
+def pipeline_views(settings: JobSettings) -> tuple[str, ...]:
+    return (
+        classified_view(settings),
+        valid_view(),
+        once_view(settings),
+        card_windows_view(settings),
+    )
+
+
+def sink_names(settings: JobSettings) -> dict[str, str]:
+    """Fully qualified sink per output table."""
+    if settings.profile == "msf":
+        prefix = f"`{settings.catalog_name}`.`{settings.database}`"
+        return {
+            "sales_per_minute": f"{prefix}.`{settings.sink_sales_table}`",
+            "fraud_alerts": f"{prefix}.`{settings.sink_fraud_table}`",
+            "quarantine": f"{prefix}.`{settings.sink_quarantine_table}`",
+        }
+    return {table: f"`unilake_sink_{table}`" for table in OUTPUT_TABLES}
+
+
+def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | None = None) -> PipelinePlan:
+    """All statements of the job for ``settings`` (see the module docstring).
+
+    ``msf_source_override`` (tests only) replaces the Iceberg connector options of the msf source table.
+    """
+    sinks = sink_names(settings)
+    inserts = (
+        sales_insert(sinks["sales_per_minute"], settings),
+        fraud_insert(sinks["fraud_alerts"], settings),
+        quarantine_insert(sinks["quarantine"]),
+    )
+    if settings.profile == "msf":
+        assert settings.database is not None
+        setup: tuple[str, ...] = (
+            catalog_ddl(settings),
+            msf_source_ddl(settings, connector_options=msf_source_override),
+            msf_received_view(settings),
+        )
+        required = tuple(
+            (settings.database, table)
+            for table in (
+                settings.source_table,
+                settings.sink_sales_table,
+                settings.sink_fraud_table,
+                settings.sink_quarantine_table,
+            )
+        )
+        return PipelinePlan(setup=setup + pipeline_views(settings), inserts=inserts, required_tables=required)
+    setup = (
+        local_source_ddl(settings),
+        local_received_view(),
+        local_sink_ddl(settings, "sales_per_minute", schemas.SALES_PER_MINUTE),
+        local_sink_ddl(settings, "fraud_alerts", schemas.FRAUD_ALERTS),
+        local_sink_ddl(settings, "quarantine", schemas.QUARANTINE),
+    )
+    return PipelinePlan(setup=setup + pipeline_views(settings), inserts=inserts)
