@@ -1,0 +1,293 @@
+"""``python -m ops``: the cost model and the operator commands for a deployed environment.
+
+Every name (application, database, bucket, region) comes from ``config/``: the user types only
+``--env``. Errors the user can act on print one line and exit non-zero, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TextIO
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+from unilake_config import ConfigError, Environment, load_environments
+from unilake_config.durations import parse_seconds
+
+from . import flink, lake
+from .aws import AwsFactory
+from .cost import parse_tier_mix
+from .cost_report import DEFAULT_INTERVALS, DEFAULT_TABLE_COUNTS, CostOptions, render
+from .errors import OpsError
+from .prices import load_prices
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+AwsFactoryMaker = Callable[[Environment, argparse.Namespace], AwsFactory]
+
+
+def _durations(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(_duration(part) for part in text.split(",") if part.strip())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _duration(text: str) -> int:
+    try:
+        return parse_seconds(int(text) if text.strip().isdigit() else text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected whole numbers such as 1,1000") from None
+    if not counts or any(count < 1 for count in counts):
+        raise argparse.ArgumentTypeError(f"{text!r}: table counts must be at least 1")
+    return counts
+
+
+def _positive_decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _tier_mix(text: str) -> dict[str, Decimal]:
+    try:
+        return parse_tier_mix(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ops", description=__doc__.split("\n")[0] if __doc__ else None
+    )
+    parser.add_argument("--config-dir", type=Path, default=Path("config"), help="default: %(default)s")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def aws_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--env", required=True, help="environment name (config/environments/<env>.yaml)")
+        command.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+        # Tests and local emulators: every client and the catalog talk to this endpoint.
+        command.add_argument("--endpoint-url", help=argparse.SUPPRESS)
+        return command
+
+    cost = sub.add_parser("cost", help="monthly cost estimate per environment and table, assumptions shown")
+    cost.add_argument("--env", action="append", default=[], help="environment (repeatable; default: all)")
+    cost.add_argument(
+        "--intervals",
+        type=_durations,
+        default=DEFAULT_INTERVALS,
+        help="monitor intervals to compare (3s,30s,5m)",
+    )
+    cost.add_argument("--table-counts", type=_counts, default=DEFAULT_TABLE_COUNTS, help="default: 1,1000")
+    cost.add_argument("--gb-per-table", type=_positive_decimal, default=Decimal(100), help="default: 100")
+    cost.add_argument(
+        "--objects-per-table", type=int, default=10_000, help="objects >= 128 KB; default: 10000"
+    )
+    cost.add_argument(
+        "--tier-mix",
+        type=_tier_mix,
+        default=None,
+        help="percent of bytes per Intelligent-Tiering tier; "
+        "default: frequent=30,infrequent=30,archive_instant=40",
+    )
+    cost.add_argument("--readers", type=_positive_int, default=1, help="streaming readers per source table")
+    cost.add_argument(
+        "--source-commit-interval",
+        type=_duration,
+        default=None,
+        help="how often the source tables' writer commits; default: the job's checkpoint interval",
+    )
+    cost.add_argument(
+        "--data-files-per-commit", type=_positive_int, default=None, help="default: the job's parallelism"
+    )
+
+    aws_command("status", "application state, last checkpoint, last snapshot")
+    start = aws_command("start", "start the application from its latest snapshot")
+    start.add_argument("--allow-non-restored-state", action="store_true")
+    start.add_argument("--wait", action="store_true", help="wait until RUNNING")
+    start.add_argument("--timeout", type=_duration, default=600, help="for --wait; default: 10m")
+    stop = aws_command("stop", "stop the application (the service takes a snapshot if snapshots are on)")
+    stop.add_argument("--force", action="store_true", help="force stop: NO snapshot is taken")
+    stop.add_argument("--wait", action="store_true", help="wait until READY")
+    stop.add_argument("--timeout", type=_duration, default=600, help="for --wait; default: 10m")
+    aws_command("snapshots", "list the application's snapshots, newest first")
+    tables = aws_command(
+        "tables", "current Iceberg snapshot per table; snapshots still to read per source table"
+    )
+    tables.add_argument("--table", help="only this table")
+    tables.add_argument("--since-snapshot", type=int, help="the reader's last consumed snapshot id")
+    tables.add_argument("--minutes", type=_positive_int, default=lake.DEFAULT_RECENT_MINUTES)
+    tables.add_argument("--limit", type=_positive_int, default=lake.DEFAULT_RECENT_LIMIT)
+    smoke = aws_command("smoke", "append synthetic transactions and wait for their aggregates")
+    smoke.add_argument("--count", type=_positive_int, default=20, help="transactions to append; default: 20")
+    smoke.add_argument("--timeout", type=_duration, default=300, help="default: 5m")
+    smoke.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)
+    return parser
+
+
+def _default_factory(env: Environment, args: argparse.Namespace) -> AwsFactory:
+    return AwsFactory(region=env.config.region, endpoint_url=args.endpoint_url, profile=args.profile)
+
+
+def _run_cost(args: argparse.Namespace, out: TextIO) -> int:
+    environments = load_environments(args.config_dir, only=tuple(args.env))
+    book, path = load_prices(args.config_dir)
+    options = CostOptions(
+        gb_per_table=args.gb_per_table,
+        objects_per_table=args.objects_per_table,
+        readers=args.readers,
+        source_commit_interval=args.source_commit_interval,
+        data_files_per_commit=args.data_files_per_commit,
+        intervals=args.intervals,
+        table_counts=args.table_counts,
+        **({"tier_mix": args.tier_mix} if args.tier_mix else {}),
+    )
+    reports = [render(env, book.for_region(env.config.region, path), path, options) for env in environments]
+    out.write("\n\n".join(reports) + "\n")
+    accounts = [env.config.account for env in environments]
+    shared = sorted({account for account in accounts if accounts.count(account) > 1})
+    if shared:
+        out.write(
+            f"\nNOTE: environments share account(s) {', '.join(shared)}: Glue's free million requests is per "
+            "account, so the per-environment Glue figures above are too low.\n"
+        )
+    return 0
+
+
+def _run_aws(args: argparse.Namespace, env: Environment, aws: AwsFactory, out: TextIO, err: TextIO) -> int:
+    name = env.config.flink.application_name
+    region = env.config.region
+    now = datetime.now(UTC)
+    command = args.command
+    if command == "status":
+        return flink.status(
+            aws.client("kinesisanalyticsv2"),
+            aws.client("cloudwatch"),
+            name=name,
+            region=region,
+            out=out,
+            now=now,
+        )
+    if command == "start":
+        wait = flink.Waiting(timeout=args.timeout) if args.wait else None
+        allow = args.allow_non_restored_state or env.config.flink.allow_non_restored_state
+        return flink.start(
+            aws.client("kinesisanalyticsv2"),
+            name=name,
+            region=region,
+            allow_non_restored_state=allow,
+            out=out,
+            wait=wait,
+        )
+    if command == "stop":
+        wait = flink.Waiting(timeout=args.timeout) if args.wait else None
+        return flink.stop(
+            aws.client("kinesisanalyticsv2"),
+            name=name,
+            region=region,
+            force=args.force,
+            out=out,
+            err=err,
+            wait=wait,
+        )
+    if command == "snapshots":
+        return flink.snapshots(aws.client("kinesisanalyticsv2"), name=name, region=region, out=out)
+    if command == "tables":
+        return lake.tables(
+            aws.catalog(env.config),
+            env,
+            out=out,
+            now=now,
+            only=args.table,
+            since_snapshot=args.since_snapshot,
+            minutes=args.minutes,
+            limit=args.limit,
+        )
+    if command == "smoke":
+        return lake.smoke(
+            aws.catalog(env.config), env, out=out, count=args.count, timeout=args.timeout, poll=args.poll
+        )
+    raise AssertionError(f"unhandled command {command}")  # pragma: no cover - argparse restricts choices
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    aws_factory: AwsFactoryMaker = _default_factory,
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "cost":
+            return _run_cost(args, out)
+        (env,) = load_environments(args.config_dir, only=(args.env,))
+        return _run_aws(args, env, aws_factory(env, args), out, err)
+    except ConfigError as error:
+        err.write(f"error: {error}\n")
+        return EXIT_USAGE
+    except OpsError as error:
+        err.write(f"error: {error}\n")
+        return EXIT_ERROR
+    except (NoCredentialsError, PartialCredentialsError):
+        err.write(
+            "error: no AWS credentials found: set AWS_PROFILE (or --profile), run `aws sso login`, or export "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n"
+        )
+        return EXIT_ERROR
+    except NoRegionError:
+        err.write("error: no AWS region configured (set AWS_REGION or the profile's region)\n")
+        return EXIT_ERROR
+    except ProfileNotFound as error:
+        err.write(f"error: {error}\n")
+        return EXIT_ERROR
+    except EndpointConnectionError as error:
+        err.write(f"error: cannot reach AWS: {error}\n")
+        return EXIT_ERROR
+    except ClientError as error:
+        detail = error.response.get("Error", {})
+        err.write(
+            f"error: {error.operation_name}: {detail.get('Code', '?')}: {detail.get('Message', error)}\n"
+        )
+        return EXIT_ERROR
+    except BotoCoreError as error:
+        err.write(f"error: {error}\n")
+        return EXIT_ERROR
