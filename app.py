@@ -68,10 +68,22 @@ def build_app(
     return app
 
 
+def cli_context() -> dict[str, Any] | None:
+    """The context the CDK CLI hands its app (cdk.json, cdk.context.json and ``-c``), if launched by it.
+
+    Read before any App exists: creating an App would already create the output directory.
+    """
+    if overflow := os.environ.get("CONTEXT_OVERFLOW_LOCATION_ENV"):
+        return dict(json.loads(Path(overflow).read_text()))
+    if text := os.environ.get("CDK_CONTEXT_JSON"):
+        return dict(json.loads(text))
+    return None
+
+
 def main() -> int:
-    launched_by_cli = "CDK_CONTEXT_JSON" in os.environ or "CONTEXT_OVERFLOW_LOCATION_ENV" in os.environ
-    # A throwaway App reads the CLI's context (cdk.json, cdk.context.json, -c) the supported way.
-    context = dict(cdk.App().node.get_all_context()) if launched_by_cli else cdk_json_context()
+    context = cli_context()
+    if context is None:  # plain `python app.py`
+        context = cdk_json_context()
     selected = [name for name in str(context.get("environments", "")).split(",") if name.strip()]
     config_dir = Path(str(context.get("config_dir", ROOT / "config")))
     builtin = str(context.get("unilake:builtin-validation", "false")).lower() == "true"
@@ -85,7 +97,7 @@ def main() -> int:
     try:
         app.synth()
     except RuntimeError as error:
-        if "Validation failed" not in str(error):
+        if "ValidationFailed" not in str(error):
             raise
         print(f"unilake: policy validation failed (cdk-nag / our rules): {error}", file=sys.stderr)
         return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import jsii
 from aws_cdk import CfnResource
@@ -28,9 +29,7 @@ class NagRule:
         return f"{PACK_NAME}-{self.suffix}"
 
 
-RULES: tuple[NagRule, ...] = (
-    NagRule("S3TLS", s3_tls_only.INFO, s3_tls_only.EXPLANATION, s3_tls_only.s3_tls_only),
-)
+RULES: tuple[NagRule, ...] = (NagRule("S3TLS", s3_tls_only.INFO, s3_tls_only.EXPLANATION, s3_tls_only.s3_tls_only),)
 
 
 @jsii.implements(IApplyRule)
@@ -80,4 +79,4 @@ class UnilakeChecks(NagPack):
     @jsii.member(jsii_name="checkResource")
     def _check_resource(self, node: CfnResource) -> None:
         for rule in self._rules:
-            self._apply_rule(_AppliedRule(rule, node))
+            self._apply_rule(cast(IApplyRule, _AppliedRule(rule, node)))

@@ -65,7 +65,7 @@ class _Frozen(BaseModel):
 
 
 class IntelligentTiering(_Frozen):
-    """S3 Intelligent-Tiering's opt-in archive tiers (AWS: 90–730 and 180–730 days)."""
+    """S3 Intelligent-Tiering's opt-in archive tiers (AWS: 90-730 and 180-730 days)."""
 
     archive_access_days: Annotated[int, Field(ge=90, le=730)] = 90
     deep_archive_access_days: Annotated[int, Field(ge=180, le=730)] = 180

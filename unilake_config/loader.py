@@ -52,7 +52,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 mark = key_node.start_mark
                 raise yaml.constructor.ConstructorError(
@@ -183,8 +183,7 @@ def load_environments(config_dir: Path, only: Sequence[str] = ()) -> tuple[Envir
     unknown = [name for name in only if name not in configs]
     if unknown:
         raise ConfigError(
-            f"{env_dir}: unknown environment {', '.join(map(repr, unknown))} "
-            f"(known: {', '.join(sorted(configs))})"
+            f"{env_dir}: unknown environment {', '.join(map(repr, unknown))} (known: {', '.join(sorted(configs))})"
         )
     tables_path = config_dir / TABLES_FILE
     registry = load_table_registry(tables_path, frozenset(configs))

@@ -16,7 +16,20 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from .durations import Seconds, format_seconds
 
 _PRIMITIVES = frozenset(
-    {"boolean", "int", "long", "float", "double", "date", "time", "timestamp", "timestamptz", "string", "uuid", "binary"}
+    {
+        "boolean",
+        "int",
+        "long",
+        "float",
+        "double",
+        "date",
+        "time",
+        "timestamp",
+        "timestamptz",
+        "string",
+        "uuid",
+        "binary",
+    }
 )
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 _FIXED = re.compile(r"^fixed\[(\d+)\]$")

@@ -1,0 +1,63 @@
+"""Whole-app checks on the shared synthesis: cdk-nag's report, cfn-lint, and masked snapshots."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from tests.conftest import Synthesis
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def test_every_environment_is_synthesized(synthesis: Synthesis) -> None:
+    assert set(synthesis.stages) == {"dev", "staging", "prod"}
+    assert len(synthesis.all_template_paths()) >= 3
+
+
+def test_no_unacknowledged_finding_in_any_pack(synthesis: Synthesis) -> None:
+    """AwsSolutions, HIPAA Security, NIST 800-53 R5, PCI DSS 3.2.1 and our own pack."""
+    findings = [
+        f"{plugin['pluginName']}: {violation['ruleName']} on {construct['constructPath']}"
+        for plugin in synthesis.validation_report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
+    errors = [
+        f"{plugin['pluginName']}: {plugin['metadata']}"
+        for plugin in synthesis.validation_report["pluginReports"]
+        if plugin.get("metadata")
+    ]
+    assert findings == [], "\n".join(findings)
+    assert errors == [], "\n".join(errors)
+    assert synthesis.validation_error is None
+
+
+def test_cfn_lint_is_clean_on_every_template(synthesis: Synthesis) -> None:
+    paths = [str(path) for path in synthesis.all_template_paths()]
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
+def masked(template_path: Path) -> object:
+    """The template with asset hashes masked, so editing a file inside an asset keeps the snapshot."""
+    return json.loads(ASSET_HASH.sub("ASSET_HASH", template_path.read_text()))
+
+
+def test_templates_match_their_snapshots(synthesis: Synthesis, snapshot: SnapshotAssertion) -> None:
+    snapshot = snapshot.use_extension(JSONSnapshotExtension)
+    for env_name, stack in synthesis.stacks():
+        assert masked(synthesis.template_path(env_name, stack.node.id)) == snapshot(name=stack.stack_name)

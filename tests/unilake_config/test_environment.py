@@ -1,0 +1,114 @@
+"""Environment files: valid examples load; bad ones are refused naming file, field and reason."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from unilake_config import ConfigError, load_environments
+from unilake_config.environment import FLINK_RUNTIMES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(ROOT / "config", target)
+    return target
+
+
+def edit(config_dir: Path, env: str, path: str, value: object) -> Path:
+    """Set ``path`` (dotted) in ``environments/<env>.yaml`` to ``value``; return the file."""
+    file = config_dir / "environments" / f"{env}.yaml"
+    data = yaml.safe_load(file.read_text())
+    node = data
+    *parents, leaf = path.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+    file.write_text(yaml.safe_dump(data))
+    return file
+
+
+def test_example_environments_load() -> None:
+    environments = {env.name: env for env in load_environments(ROOT / "config")}
+    assert set(environments) == {"dev", "staging", "prod"}
+    assert environments["prod"].config.termination_protection is True
+    assert environments["prod"].config.removal_policy == "retain"
+    assert environments["dev"].config.removal_policy == "destroy"
+    assert environments["prod"].config.lake_bucket_name == "unilake-prod-lake-333333333333-us-east-1"
+
+
+def test_removal_policy_defaults_to_retain(config_dir: Path) -> None:
+    file = config_dir / "environments" / "dev.yaml"
+    data = yaml.safe_load(file.read_text())
+    del data["removal_policy"]
+    file.write_text(yaml.safe_dump(data))
+    (dev,) = load_environments(config_dir, only=["dev"])
+    assert dev.config.removal_policy == "retain"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("account", "12345", "is not a 12-digit AWS account id"),
+        ("account", 123456789012, "is not a 12-digit AWS account id"),
+        ("region", "eu-nowhere-1", "is not an AWS region that offers Managed Service for Apache Flink"),
+        ("network.cidr", "10.0.0.0/33", "is not an IPv4 CIDR block"),
+        ("network.cidr", "10.0.0.1/16", "is not an IPv4 CIDR block"),
+        ("network.flow_log_retention_days", 0, "must be a positive number of days"),
+        ("network.flow_log_retention_days", -7, "must be a positive number of days"),
+        ("network.flow_log_retention_days", 8, "is not a CloudWatch Logs retention period"),
+        ("flink.log_retention_days", -1, "must be a positive number of days"),
+        ("lake.noncurrent_version_expiration_days", 0, "greater than 0"),
+        ("flink.runtime", "FLINK-9_9", "is not a Managed Flink runtime"),
+        ("flink.checkpoint_interval", "soon", "is not a duration"),
+        ("flink.min_pause_between_checkpoints", "5m", "must be shorter than checkpoint_interval"),
+        ("network.colour", "blue", "unknown setting"),
+    ],
+)
+def test_bad_environment_is_refused_naming_file_field_and_reason(
+    config_dir: Path, field: str, value: object, reason: str
+) -> None:
+    file = edit(config_dir, "staging", field, value)
+    with pytest.raises(ConfigError) as error:
+        load_environments(config_dir)
+    message = str(error.value)
+    assert message.startswith(f"{file}: ")
+    reported_field = field if field != "flink.min_pause_between_checkpoints" else "flink"
+    assert f": {reported_field}: " in message
+    assert reason in message
+
+
+def test_unknown_environment_name_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"unknown environment 'qa' \(known: dev, prod, staging\)"):
+        load_environments(ROOT / "config", only=["qa"])
+
+
+def test_environment_name_must_match_its_file(config_dir: Path) -> None:
+    edit(config_dir, "staging", "name", "stage")
+    with pytest.raises(ConfigError, match=r"staging.yaml: name: 'stage' must match the file name"):
+        load_environments(config_dir)
+
+
+def test_duplicate_yaml_keys_are_refused(config_dir: Path) -> None:
+    file = config_dir / "environments" / "dev.yaml"
+    file.write_text(file.read_text() + "region: us-east-1\n")
+    with pytest.raises(ConfigError, match=r"dev.yaml: not valid YAML: .*duplicate key 'region'"):
+        load_environments(config_dir)
+
+
+def test_runtimes_match_the_pinned_cfn_lint_schema() -> None:
+    import cfnlint
+
+    resources = Path(cfnlint.__file__).parent / "data/schemas/resources"
+    schemas = (json.loads(path.read_text()) for path in resources.glob("*.json"))
+    schema = next(s for s in schemas if s.get("typeName") == "AWS::KinesisAnalyticsV2::Application")
+    accepted = set(schema["properties"]["RuntimeEnvironment"]["enum"])
+    flink = {value for value in accepted if value.startswith("FLINK-")}
+    assert flink == FLINK_RUNTIMES
