@@ -6,13 +6,19 @@ from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import Stage, Tags
 from constructs import Construct
 
-from unilake_config import Environment
+from unilake_config import Environment, EnvironmentConfig
 
+from .catalog_stack import CatalogShardStack, CatalogStack, add_catalog_shards
 from .lake_stack import LakeStack
+from .network_stack import NetworkStack
 
 
 class UnilakeStage(Stage):
+    config: EnvironmentConfig
     lake: LakeStack
+    network: NetworkStack
+    catalog: CatalogStack
+    catalog_shards: dict[int, CatalogShardStack]
 
     def __init__(self, scope: Construct, *, environment: Environment) -> None:
         config = environment.config
@@ -21,6 +27,10 @@ class UnilakeStage(Stage):
             config.name,
             env=CdkEnvironment(account=config.account, region=config.region),
         )
+        self.config = config  # read by nag_rules.acknowledgments for environment-specific ARNs
         Tags.of(self).add("project", "unilake")
         Tags.of(self).add("environment", config.name)
         self.lake = LakeStack(self, "lake", config=config)
+        self.network = NetworkStack(self, "network", config=config)
+        self.catalog = CatalogStack(self, "catalog", config=config, lake_key=self.lake.storage.key)
+        self.catalog_shards = add_catalog_shards(self, config=config, tables=environment.tables, catalog=self.catalog)
