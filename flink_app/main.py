@@ -29,19 +29,13 @@ EXIT_JOB_FAILED = 1
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="main.py", description="unilake: the unified streaming/batch job")
-    parser.add_argument(
-        "--properties", help="application-properties JSON file (default: see module docstring)"
-    )
+    parser.add_argument("--properties", help="application-properties JSON file (default: see module docstring)")
     parser.add_argument("--profile", choices=props.PROFILES)
     parser.add_argument("--mode", choices=props.MODES)
     parser.add_argument("--input", help="local profile: folder of *.jsonl files")
     parser.add_argument("--output", help="local profile: output folder (one sub-folder per table)")
-    parser.add_argument(
-        "--idle-timeout", type=float, default=10.0, help="streaming, local: stop after N s idle"
-    )
-    parser.add_argument(
-        "--checkpoint-dir", help="local streaming: checkpoints (default: OUTPUT/_checkpoints)"
-    )
+    parser.add_argument("--idle-timeout", type=float, default=10.0, help="streaming, local: stop after N s idle")
+    parser.add_argument("--checkpoint-dir", help="local streaming: checkpoints (default: OUTPUT/_checkpoints)")
     parser.add_argument(
         "--restore-from",
         help="local streaming: a chk-N/savepoint directory, or 'latest' under --checkpoint-dir",

@@ -43,9 +43,7 @@ def create_table_env(
     a bounded restart strategy and, when restoring, the checkpoint to start from.
     """
     env_settings = (
-        EnvironmentSettings.in_streaming_mode()
-        if settings.mode == "streaming"
-        else EnvironmentSettings.in_batch_mode()
+        EnvironmentSettings.in_streaming_mode() if settings.mode == "streaming" else EnvironmentSettings.in_batch_mode()
     )
     t_env = TableEnvironment.create(env_settings)
     config = t_env.get_config()
@@ -64,9 +62,7 @@ def create_table_env(
         config.set("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
         if checkpoint_dir is not None:
             config.set("execution.checkpointing.dir", checkpoint_dir.resolve().as_uri())
-            config.set(
-                "execution.checkpointing.savepoint-dir", (checkpoint_dir / "savepoints").resolve().as_uri()
-            )
+            config.set("execution.checkpointing.savepoint-dir", (checkpoint_dir / "savepoints").resolve().as_uri())
         if restore_from is not None:
             config.set("execution.savepoint.path", restore_from.resolve().as_uri())
     return t_env
@@ -82,9 +78,7 @@ def prepare(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan |
         if catalog is None:
             raise JobFailedError(f"catalog {settings.catalog_name!r} was not registered")
         missing = [
-            f"{db}.{table}"
-            for db, table in plan.required_tables
-            if not catalog.table_exists(ObjectPath(db, table))
+            f"{db}.{table}" for db, table in plan.required_tables if not catalog.table_exists(ObjectPath(db, table))
         ]
         if missing:
             raise JobFailedError(
@@ -171,9 +165,7 @@ def _wait_running(result: TableResult, *, checkpoint_dir: Path | None, timeout_s
     job_id = str(result.get_job_client().get_job_id())
     while time.monotonic() < deadline:
         status = job_status(result)
-        if status == "RUNNING" and (
-            checkpoint_dir is None or any((checkpoint_dir / job_id).glob("chk-*/_metadata"))
-        ):
+        if status == "RUNNING" and (checkpoint_dir is None or any((checkpoint_dir / job_id).glob("chk-*/_metadata"))):
             return status
         if status in TERMINAL_STATES:
             raise JobFailedError(f"streaming job ended before running, with status {status}")

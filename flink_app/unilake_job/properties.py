@@ -366,9 +366,7 @@ def _check_profile(settings: JobSettings) -> None:
         if settings.mode == "streaming":
             if settings.source_end_snapshot_id is not None:
                 raise _fail(KEY_SOURCE_END_SNAPSHOT_ID, "only allowed in batch mode")
-            if (strategy == "INCREMENTAL_FROM_SNAPSHOT_ID") != (
-                settings.source_start_snapshot_id is not None
-            ):
+            if (strategy == "INCREMENTAL_FROM_SNAPSHOT_ID") != (settings.source_start_snapshot_id is not None):
                 raise _fail(
                     KEY_SOURCE_START_SNAPSHOT_ID,
                     "required with starting strategy INCREMENTAL_FROM_SNAPSHOT_ID, and only with it",

@@ -42,6 +42,8 @@ ICEBERG_IO_IMPL: Final = "org.apache.iceberg.aws.s3.S3FileIO"
 
 #: ISO-8601 in UTC with a 'Z', optional fraction: 2026-11-25T10:00:01.123Z
 ISO_UTC_REGEX: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?Z$"
+#: An integer (CAST alone is lenient: it turns '2.5' into 2).
+QUANTITY_REGEX: Final = "^[+-]?[0-9]+$"
 #: A non-negative or negative number with at most two decimals (negatives are rejected by the < 0 test).
 PRICE_REGEX: Final = "^-?[0-9]+([.][0-9]{1,2})?$"
 EPOCH: Final = "TIMESTAMP '1970-01-01 00:00:00'"
@@ -74,9 +76,13 @@ def _interval(millis: int) -> str:
 
 def event_ts_expr(text: str) -> str:
     """The TIMESTAMP(3) of an ISO-8601 UTC string, or NULL if it is not one (wrong shape, impossible date)."""
+    # CAST is lenient (2026-02-30 becomes a date in February): keep a value only if it renders back to the
+    # same date and time of day, which rejects impossible dates and times.
+    parsed = f"TRY_CAST(REPLACE(REPLACE({text}, 'T', ' '), 'Z', '') AS TIMESTAMP(3))"
     return (
         f"CASE WHEN REGEXP({text}, {sql_string(ISO_UTC_REGEX)}) "
-        f"THEN TRY_CAST(REPLACE(REPLACE({text}, 'T', ' '), 'Z', '') AS TIMESTAMP(3)) END"
+        f"AND SUBSTRING(CAST({parsed} AS STRING) FROM 1 FOR 19) = REPLACE(SUBSTRING({text} FROM 1 FOR 19), 'T', ' ') "
+        f"THEN {parsed} END"
     )
 
 
@@ -102,9 +108,7 @@ def catalog_options(settings: JobSettings) -> dict[str, str]:
 
 
 def catalog_ddl(settings: JobSettings) -> str:
-    return (
-        f"CREATE CATALOG `{settings.catalog_name}` WITH (\n  {options_clause(catalog_options(settings))}\n)"
-    )
+    return f"CREATE CATALOG `{settings.catalog_name}` WITH (\n  {options_clause(catalog_options(settings))}\n)"
 
 
 def msf_source_connector_options(settings: JobSettings) -> dict[str, str]:
@@ -271,7 +275,8 @@ def classified_view(settings: JobSettings) -> str:
         "FROM (\n"
         "  SELECT *,\n"
         f"    {event_ts_expr('`event_time`')} AS `event_ts`,\n"
-        "    TRY_CAST(`quantity` AS INT) AS `qty`,\n"
+        f"    CASE WHEN REGEXP(`quantity`, {sql_string(QUANTITY_REGEX)})\n"
+        "      THEN TRY_CAST(`quantity` AS INT) END AS `qty`,\n"
         f"    CASE WHEN REGEXP(`unit_price`, {sql_string(PRICE_REGEX)})\n"
         "      THEN TRY_CAST(`unit_price` AS DECIMAL(10, 2)) END AS `price`\n"
         f"  FROM `{RECEIVED_VIEW}`\n"
@@ -340,13 +345,9 @@ def fraud_insert(sink: str, settings: JobSettings) -> str:
     min_amount = f"CAST({settings.high_value_min_amount} AS DECIMAL(18, 2))"
     return (
         f"INSERT INTO {sink}\n"
-        + card_rule.format(
-            rule="'VELOCITY'", condition=f"`transactions` >= {settings.velocity_min_transactions}"
-        )
+        + card_rule.format(rule="'VELOCITY'", condition=f"`transactions` >= {settings.velocity_min_transactions}")
         + "\nUNION ALL\n"
-        + card_rule.format(
-            rule="'MULTI_STORE'", condition=f"`distinct_stores` >= {settings.multi_store_min_stores}"
-        )
+        + card_rule.format(rule="'MULTI_STORE'", condition=f"`distinct_stores` >= {settings.multi_store_min_stores}")
         + "\nUNION ALL\n"
         + "SELECT 'HIGH_VALUE', `card_id`, "
         + window
