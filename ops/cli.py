@@ -92,9 +92,7 @@ def _tier_mix(text: str) -> dict[str, Decimal]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m ops", description=__doc__.split("\n")[0] if __doc__ else None
-    )
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--config-dir", type=Path, default=Path("config"), help="default: %(default)s")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -116,15 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cost.add_argument("--table-counts", type=_counts, default=DEFAULT_TABLE_COUNTS, help="default: 1,1000")
     cost.add_argument("--gb-per-table", type=_positive_decimal, default=Decimal(100), help="default: 100")
-    cost.add_argument(
-        "--objects-per-table", type=int, default=10_000, help="objects >= 128 KB; default: 10000"
-    )
+    cost.add_argument("--objects-per-table", type=int, default=10_000, help="objects >= 128 KB; default: 10000")
     cost.add_argument(
         "--tier-mix",
         type=_tier_mix,
         default=None,
-        help="percent of bytes per Intelligent-Tiering tier; "
-        "default: frequent=30,infrequent=30,archive_instant=40",
+        help="percent of bytes per Intelligent-Tiering tier; default: frequent=30,infrequent=30,archive_instant=40",
     )
     cost.add_argument("--readers", type=_positive_int, default=1, help="streaming readers per source table")
     cost.add_argument(
@@ -147,9 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--wait", action="store_true", help="wait until READY")
     stop.add_argument("--timeout", type=_duration, default=600, help="for --wait; default: 10m")
     aws_command("snapshots", "list the application's snapshots, newest first")
-    tables = aws_command(
-        "tables", "current Iceberg snapshot per table; snapshots still to read per source table"
-    )
+    tables = aws_command("tables", "current Iceberg snapshot per table; snapshots still to read per source table")
     tables.add_argument("--table", help="only this table")
     tables.add_argument("--since-snapshot", type=int, help="the reader's last consumed snapshot id")
     tables.add_argument("--minutes", type=_positive_int, default=lake.DEFAULT_RECENT_MINUTES)
@@ -240,9 +233,7 @@ def _run_aws(args: argparse.Namespace, env: Environment, aws: AwsFactory, out: T
             limit=args.limit,
         )
     if command == "smoke":
-        return lake.smoke(
-            aws.catalog(env.config), env, out=out, count=args.count, timeout=args.timeout, poll=args.poll
-        )
+        return lake.smoke(aws.catalog(env.config), env, out=out, count=args.count, timeout=args.timeout, poll=args.poll)
     raise AssertionError(f"unhandled command {command}")  # pragma: no cover - argparse restricts choices
 
 
@@ -284,9 +275,7 @@ def main(
         return EXIT_ERROR
     except ClientError as error:
         detail = error.response.get("Error", {})
-        err.write(
-            f"error: {error.operation_name}: {detail.get('Code', '?')}: {detail.get('Message', error)}\n"
-        )
+        err.write(f"error: {error.operation_name}: {detail.get('Code', '?')}: {detail.get('Message', error)}\n")
         return EXIT_ERROR
     except BotoCoreError as error:
         err.write(f"error: {error}\n")

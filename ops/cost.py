@@ -124,14 +124,10 @@ class RequestAssumptions:
 
     @property
     def gets_per_snapshot_read(self) -> int:
-        return (
-            self.metadata_gets_per_snapshot_read + self.data_files_per_snapshot_read * self.gets_per_data_file
-        )
+        return self.metadata_gets_per_snapshot_read + self.data_files_per_snapshot_read * self.gets_per_data_file
 
 
-def s3_requests_cost(
-    *, gets: Decimal, puts: Decimal, get_per_1000: Decimal, put_per_1000: Decimal
-) -> Decimal:
+def s3_requests_cost(*, gets: Decimal, puts: Decimal, get_per_1000: Decimal, put_per_1000: Decimal) -> Decimal:
     return gets * get_per_1000 / THOUSAND + puts * put_per_1000 / THOUSAND
 
 
@@ -199,11 +195,7 @@ class TableCost:
 
     @property
     def polls(self) -> Decimal:
-        return (
-            polls_per_month(self.monitor_interval, readers=self.readers)
-            if self.monitor_interval
-            else Decimal(0)
-        )
+        return polls_per_month(self.monitor_interval, readers=self.readers) if self.monitor_interval else Decimal(0)
 
     @property
     def polls_faster_than_commits(self) -> bool:
@@ -241,9 +233,7 @@ def table_cost(
         glue_requests=glue,
         s3_gets=gets,
         s3_puts=puts,
-        s3_requests=s3_requests_cost(
-            gets=gets, puts=puts, get_per_1000=get_per_1000, put_per_1000=put_per_1000
-        ),
+        s3_requests=s3_requests_cost(gets=gets, puts=puts, get_per_1000=get_per_1000, put_per_1000=put_per_1000),
         storage=storage,
     )
 

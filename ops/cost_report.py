@@ -200,10 +200,7 @@ def render(
     )
     add("")
     add("Assumptions")
-    add(
-        f"  month: {HOURS_PER_MONTH} h for hourly prices, "
-        f"{SECONDS_PER_MONTH:,} s (30 days) for request counts"
-    )
+    add(f"  month: {HOURS_PER_MONTH} h for hourly prices, {SECONDS_PER_MONTH:,} s (30 days) for request counts")
     add("  KPUs from flink.kpus (parallelism / parallelism_per_kpu); autoscaling can raise them")
     add(
         f"  sink commits: one per checkpoint ({format_seconds(flink.checkpoint_interval)}) per sink table; "
@@ -223,13 +220,9 @@ def render(
         f"{assumptions.data_files_per_snapshot_read} data file(s) x "
         f"{assumptions.gets_per_data_file} ranged GETs; readers per source table: {options.readers}"
     )
-    add(
-        "  polling: one glue:GetTable per monitor-interval per source table and reader; no S3 LIST, no S3 GET"
-    )
+    add("  polling: one glue:GetTable per monitor-interval per source table and reader; no S3 LIST, no S3 GET")
     add("    (not the widely shared '3 s = $0.04/month per table in S3 LISTs': see ops/README.md)")
-    mix = ", ".join(
-        f"{tier} {_percent(options.tier_mix[tier])}" for tier in TIERS if options.tier_mix.get(tier)
-    )
+    mix = ", ".join(f"{tier} {_percent(options.tier_mix[tier])}" for tier in TIERS if options.tier_mix.get(tier))
     add(
         f"  storage per table: {options.gb_per_table} GB in {options.objects_per_table:,} objects, "
         "all >= 128 KB "

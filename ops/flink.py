@@ -109,9 +109,7 @@ def latest_checkpoint_metrics(cloudwatch: Any, name: str, now: datetime) -> dict
     found: dict[str, Datapoint | None] = dict.fromkeys(CHECKPOINT_METRICS)
     for result in response.get("MetricDataResults", []):
         metric = CHECKPOINT_METRICS[int(result["Id"][1:])]
-        pairs = sorted(
-            zip(result.get("Timestamps", []), result.get("Values", []), strict=False), reverse=True
-        )
+        pairs = sorted(zip(result.get("Timestamps", []), result.get("Values", []), strict=False), reverse=True)
         if pairs:
             found[metric] = Datapoint(metric=metric, timestamp=pairs[0][0], value=float(pairs[0][1]))
     return found
@@ -149,17 +147,13 @@ def status(kda: Any, cloudwatch: Any, *, name: str, region: str, out: TextIO, no
             f"autoscaling {'on' if parallelism.get('AutoScalingEnabled') else 'off'})\n"
         )
     if snapshots_on is not None:
-        out.write(
-            f"snapshots     {'enabled' if snapshots_on else 'DISABLED: state is lost on stop/update'}\n"
-        )
+        out.write(f"snapshots     {'enabled' if snapshots_on else 'DISABLED: state is lost on stop/update'}\n")
 
     metrics = latest_checkpoint_metrics(cloudwatch, name, now)
     duration, size = metrics["lastCheckpointDuration"], metrics["lastCheckpointSize"]
     if duration is None and size is None:
         hours = int(METRIC_LOOKBACK.total_seconds() // 3600)
-        out.write(
-            f"checkpoint    no lastCheckpointDuration/lastCheckpointSize datapoint in the last {hours} h\n"
-        )
+        out.write(f"checkpoint    no lastCheckpointDuration/lastCheckpointSize datapoint in the last {hours} h\n")
     else:
         parts = []
         if duration is not None:
@@ -195,9 +189,7 @@ def _wait_for(kda: Any, name: str, region: str, target: str, waiting: Waiting, o
             raise OpsError(f"{name} went back to READY instead of RUNNING: check its CloudWatch logs")
         seen_transition = seen_transition or current != "READY"
         if waiting.clock() >= deadline:
-            raise OpsError(
-                f"timed out after {waiting.timeout:.0f}s waiting for {name} to be {target} (now {current})"
-            )
+            raise OpsError(f"timed out after {waiting.timeout:.0f}s waiting for {name} to be {target} (now {current})")
         waiting.sleep(waiting.poll)
 
 
@@ -234,9 +226,7 @@ def stop(
             "last snapshot taken before this one\n"
         )
     _call(kda, "stop_application", name, region, ApplicationName=name, Force=force)
-    out.write(
-        f"stopping {name}{' (forced)' if force else ' (the service takes a snapshot if snapshots are on)'}\n"
-    )
+    out.write(f"stopping {name}{' (forced)' if force else ' (the service takes a snapshot if snapshots are on)'}\n")
     if wait is None:
         return 0
     return _wait_for(kda, name, region, "READY", wait, out)

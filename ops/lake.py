@@ -91,9 +91,7 @@ class Pending:
         )
 
 
-def pending_snapshots(
-    table: Table, *, since_snapshot: int | None, now: datetime, minutes: int, limit: int
-) -> Pending:
+def pending_snapshots(table: Table, *, since_snapshot: int | None, now: datetime, minutes: int, limit: int) -> Pending:
     """The snapshots a reader still has to read.
 
     With ``since_snapshot`` (the reader's last consumed snapshot): every descendant of it up to the
@@ -139,19 +137,13 @@ def tables(
         table = _load(catalog, database, spec.name)
         current = table.current_snapshot()
         out.write(f"{database}.{spec.name} ({spec.role})\n")
-        out.write(
-            f"  current  {describe_snapshot(current) if current else 'no snapshot yet (empty table)'}\n"
-        )
+        out.write(f"  current  {describe_snapshot(current) if current else 'no snapshot yet (empty table)'}\n")
         if spec.role != "source":
             continue
-        pending = pending_snapshots(
-            table, since_snapshot=since_snapshot, now=now, minutes=minutes, limit=limit
-        )
+        pending = pending_snapshots(table, since_snapshot=since_snapshot, now=now, minutes=minutes, limit=limit)
         out.write(f"  pending  {pending.heading}; {pending.appended_records} appended records\n")
         for snapshot in pending.snapshots:
-            skipped = (
-                "" if _operation(snapshot) == APPEND else "  [not read: the reader streams appends only]"
-            )
+            skipped = "" if _operation(snapshot) == APPEND else "  [not read: the reader streams appends only]"
             out.write(f"    {describe_snapshot(snapshot)}{skipped}\n")
     return 0
 
@@ -172,9 +164,7 @@ def window_start(event_time: datetime, window_seconds: int) -> datetime:
     return epoch + timedelta(seconds=seconds - seconds % window_seconds)
 
 
-def expected_aggregates(
-    rows: Iterable[dict[str, Any]], window_seconds: int
-) -> dict[datetime, WindowAggregate]:
+def expected_aggregates(rows: Iterable[dict[str, Any]], window_seconds: int) -> dict[datetime, WindowAggregate]:
     """What the job must write for ``rows``: per tumbling window, distinct transactions, units, revenue."""
     ids: dict[datetime, set[str]] = {}
     units: dict[datetime, int] = {}
@@ -185,8 +175,7 @@ def expected_aggregates(
         units[start] = units.get(start, 0) + row["quantity"]
         revenue[start] = revenue.get(start, Decimal(0)) + row["quantity"] * row["unit_price"]
     return {
-        start: WindowAggregate(len(ids[start]), units[start], revenue[start].quantize(CENT))
-        for start in sorted(ids)
+        start: WindowAggregate(len(ids[start]), units[start], revenue[start].quantize(CENT)) for start in sorted(ids)
     }
 
 
@@ -214,9 +203,7 @@ def synthetic_transactions(run_id: str, count: int, now: datetime) -> list[dict[
 def sink_rows(table: Table, marker: str) -> list[dict[str, Any]]:
     table = table.refresh()
     rows: list[dict[str, Any]] = (
-        table.scan(
-            row_filter=And(EqualTo(term="region", value=marker), EqualTo(term="store_id", value=marker))
-        )
+        table.scan(row_filter=And(EqualTo(term="region", value=marker), EqualTo(term="store_id", value=marker)))
         .to_arrow()
         .to_pylist()
     )
@@ -225,9 +212,7 @@ def sink_rows(table: Table, marker: str) -> list[dict[str, Any]]:
 
 def seen_aggregates(rows: Sequence[dict[str, Any]]) -> dict[datetime, WindowAggregate]:
     return {
-        row["window_start"]: WindowAggregate(
-            int(row["transactions"]), int(row["units"]), Decimal(row["revenue"])
-        )
+        row["window_start"]: WindowAggregate(int(row["transactions"]), int(row["units"]), Decimal(row["revenue"]))
         for row in rows
     }
 
@@ -271,10 +256,7 @@ def smoke(
         seen = seen_aggregates(sink_rows(sink, marker))
         elapsed = clock() - started
         seen_transactions = sum(agg.transactions for agg in seen.values())
-        out.write(
-            f"  {elapsed:6.1f}s  windows {len(seen)}/{len(expected)}  "
-            f"transactions {seen_transactions}/{total}\n"
-        )
+        out.write(f"  {elapsed:6.1f}s  windows {len(seen)}/{len(expected)}  transactions {seen_transactions}/{total}\n")
         if seen == expected:
             out.write(f"OK: {SINK_TABLE} has exactly the expected aggregates for {marker}\n")
             return 0

@@ -49,6 +49,12 @@ DUMMY_CREDENTIALS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _run_from_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads ./config by default, as a user runs it from the repository root."""
+    monkeypatch.chdir(ROOT)
+
+
 @pytest.fixture(scope="session")
 def prod() -> Environment:
     (env,) = load_environments(CONFIG_DIR, only=("prod",))
@@ -89,9 +95,7 @@ def iceberg_schema(spec: TableSpec) -> Schema:
         NestedField(index, column.name, _TYPES[column.type], required=column.required, doc=column.doc)
         for index, column in enumerate(spec.columns, start=1)
     ]
-    identifiers = [
-        index for index, column in enumerate(spec.columns, start=1) if column.name in spec.identifier_fields
-    ]
+    identifiers = [index for index, column in enumerate(spec.columns, start=1) if column.name in spec.identifier_fields]
     return Schema(*fields, identifier_field_ids=identifiers)
 
 
