@@ -150,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = aws_command("smoke", "append synthetic transactions and wait for their aggregates")
     smoke.add_argument("--count", type=_positive_int, default=20, help="transactions to append; default: 20")
     smoke.add_argument("--timeout", type=_duration, default=300, help="default: 5m")
+    smoke.add_argument(
+        "--advance-watermark",
+        action="store_true",
+        help="append one marked row per poll so windows close in an environment with no other traffic",
+    )
     smoke.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)
     return parser
 
@@ -196,6 +201,7 @@ def _run_aws(args: argparse.Namespace, env: Environment, aws: AwsFactory, out: T
             region=region,
             out=out,
             now=now,
+            checkpoint_interval=env.config.flink.checkpoint_interval,
         )
     if command == "start":
         wait = flink.Waiting(timeout=args.timeout) if args.wait else None
@@ -233,7 +239,15 @@ def _run_aws(args: argparse.Namespace, env: Environment, aws: AwsFactory, out: T
             limit=args.limit,
         )
     if command == "smoke":
-        return lake.smoke(aws.catalog(env.config), env, out=out, count=args.count, timeout=args.timeout, poll=args.poll)
+        return lake.smoke(
+            aws.catalog(env.config),
+            env,
+            out=out,
+            count=args.count,
+            timeout=args.timeout,
+            poll=args.poll,
+            advance_watermark=args.advance_watermark,
+        )
     raise AssertionError(f"unhandled command {command}")  # pragma: no cover - argparse restricts choices
 
 

@@ -130,7 +130,18 @@ def _size(num_bytes: float) -> str:
     return f"{size:,.1f} GB"  # pragma: no cover - the loop always returns
 
 
-def status(kda: Any, cloudwatch: Any, *, name: str, region: str, out: TextIO, now: datetime) -> int:
+def status(
+    kda: Any,
+    cloudwatch: Any,
+    *,
+    name: str,
+    region: str,
+    out: TextIO,
+    now: datetime,
+    checkpoint_interval: int | None = None,
+) -> int:
+    """``checkpoint_interval`` (seconds, from the config) puts the last checkpoint's duration in proportion:
+    above half the interval the application is under-provisioned."""
     detail = describe(kda, name, region)
     config = detail.get("ApplicationConfigurationDescription", {})
     flink = config.get("FlinkApplicationConfigurationDescription", {})
@@ -157,7 +168,13 @@ def status(kda: Any, cloudwatch: Any, *, name: str, region: str, out: TextIO, no
     else:
         parts = []
         if duration is not None:
-            parts.append(f"took {duration.value:,.0f} ms at {_when(duration.timestamp)}")
+            share = ""
+            if checkpoint_interval:
+                percent = duration.value / (checkpoint_interval * 1000) * 100
+                share = (
+                    f" ({percent:.0f}% of the {checkpoint_interval}s interval{'; over 50%' if percent > 50 else ''})"
+                )
+            parts.append(f"took {duration.value:,.0f} ms{share} at {_when(duration.timestamp)}")
         if size is not None:
             parts.append(f"size {_size(size.value)} at {_when(size.timestamp)}")
         out.write(f"checkpoint    last {'; '.join(parts)}\n")

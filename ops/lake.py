@@ -27,6 +27,7 @@ from .errors import OpsError
 
 SOURCE_TABLE = "transactions"
 SINK_TABLE = "sales_per_minute"
+QUARANTINE_TABLE = "quarantine"
 APPEND = "append"
 SUMMARY_KEYS = ("added-records", "added-data-files", "total-records", "total-data-files")
 DEFAULT_RECENT_MINUTES = 60
@@ -179,22 +180,23 @@ def expected_aggregates(rows: Iterable[dict[str, Any]], window_seconds: int) -> 
     }
 
 
-def synthetic_transactions(run_id: str, count: int, now: datetime) -> list[dict[str, Any]]:
-    """``count`` transactions marked with ``smoke-<run_id>`` as region and store, one card each (no fraud
-    rule fires), event times in the last few seconds (UTC, no zone)."""
+def synthetic_transactions(run_id: str, count: int, now: datetime, *, store_suffix: str = "") -> list[dict[str, Any]]:
+    """``count`` transactions marked ``smoke-<run_id>`` in region and store_id, one card each (so no fraud rule
+    fires), event times 10 ms apart ending at ``now`` (UTC, no zone): well inside the job's out-of-orderness,
+    so a busy stream does not turn them LATE."""
     marker = f"smoke-{run_id}"
     rows = []
     for index in range(count):
         rows.append(
             {
-                "transaction_id": f"{marker}-{index:04d}",
-                "store_id": marker,
+                "transaction_id": f"{marker}{store_suffix}-{index:04d}",
+                "store_id": f"{marker}{store_suffix}",
                 "region": marker,
                 "sku": f"SMOKE-SKU-{index % 3}",
-                "card_id": f"{marker}-card-{index:04d}",
+                "card_id": f"{marker}{store_suffix}-card-{index:04d}",
                 "quantity": 1 + index % 5,
                 "unit_price": Decimal(index % 7 + 1) + Decimal(index * 13 % 100) / 100,
-                "event_time": (now - timedelta(milliseconds=250 * (count - index))).replace(tzinfo=None),
+                "event_time": (now - timedelta(milliseconds=10 * (count - 1 - index))).replace(tzinfo=None),
             }
         )
     return rows
@@ -217,6 +219,41 @@ def seen_aggregates(rows: Sequence[dict[str, Any]]) -> dict[datetime, WindowAggr
     }
 
 
+def quarantined(catalog: Catalog, database: str, marker: str) -> dict[str, int]:
+    """Reasons the job rejected this run's rows for, from the quarantine table (empty if it cannot be read)."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    try:
+        table = catalog.load_table((database, QUARANTINE_TABLE))
+    except (NoSuchTableError, NoSuchNamespaceError):
+        return {}
+    reasons: dict[str, int] = {}
+    for row in table.scan(row_filter=EqualTo(term="region", value=marker)).to_arrow().to_pylist():
+        reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+    return reasons
+
+
+class Progress:
+    """One progress line: rewritten in place on a terminal, one line per change otherwise."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._tty = out.isatty()
+        self._last = ""
+
+    def update(self, elapsed: float, text: str) -> None:
+        if self._tty:
+            self._out.write(f"\r  {elapsed:6.1f}s  {text}")
+            self._out.flush()
+        elif text != self._last:
+            self._out.write(f"  {elapsed:6.1f}s  {text}\n")
+        self._last = text
+
+    def done(self) -> None:
+        if self._tty:
+            self._out.write("\n")
+
+
 def smoke(
     catalog: Catalog,
     env: Environment,
@@ -225,21 +262,28 @@ def smoke(
     count: int,
     timeout: float,
     poll: float,
+    advance_watermark: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     run_id: str | None = None,
 ) -> int:
+    """Append ``count`` marked transactions and wait until ``sales_per_minute`` holds exactly their aggregates.
+
+    The job closes a window when its watermark passes the window's end (plus the out-of-orderness), which
+    needs later events. ``advance_watermark`` appends one marked row (its own store, ignored by the check)
+    every poll, for environments with no other traffic.
+    """
     database = env.config.catalog.database_name
     window = env.config.flink.window_size
     source = _load(catalog, database, SOURCE_TABLE)
     sink = _load(catalog, database, SINK_TABLE)
     run_id = run_id or uuid.uuid4().hex[:10]
     marker = f"smoke-{run_id}"
+    schema = source.schema().as_arrow()
     rows = synthetic_transactions(run_id, count, now())
     expected = expected_aggregates(rows, window)
-    batch = pa.Table.from_pylist(rows, schema=source.schema().as_arrow())
-    source.append(batch)
+    source.append(pa.Table.from_pylist(rows, schema=schema))
     snapshot = source.current_snapshot()
     out.write(
         f"appended {count} transactions to {database}.{SOURCE_TABLE} (snapshot "
@@ -251,24 +295,39 @@ def smoke(
         f"({total} transactions, {sum(a.units for a in expected.values())} units, "
         f"revenue {sum((a.revenue for a in expected.values()), Decimal(0))})\n"
     )
+    progress = Progress(out)
     started = clock()
+    ticks = 0
     while True:
         seen = seen_aggregates(sink_rows(sink, marker))
         elapsed = clock() - started
         seen_transactions = sum(agg.transactions for agg in seen.values())
-        out.write(f"  {elapsed:6.1f}s  windows {len(seen)}/{len(expected)}  transactions {seen_transactions}/{total}\n")
+        progress.update(elapsed, f"windows {len(seen)}/{len(expected)}  transactions {seen_transactions}/{total}")
         if seen == expected:
+            progress.done()
             out.write(f"OK: {SINK_TABLE} has exactly the expected aggregates for {marker}\n")
             return 0
         unexpected = {start: agg for start, agg in seen.items() if expected.get(start) != agg}
         if set(seen) >= set(expected) and unexpected:
+            progress.done()
             raise OpsError(f"{SINK_TABLE} has wrong aggregates for {marker}: {_diff(expected, seen)}")
         if elapsed >= timeout:
+            progress.done()
+            rejected = quarantined(catalog, database, marker)
+            why = (
+                f"the job quarantined them ({', '.join(f'{n} {reason}' for reason, n in sorted(rejected.items()))})"
+                if rejected
+                else "is the application RUNNING (python -m ops status) and is later data advancing the watermark "
+                "(--advance-watermark)?"
+            )
             raise OpsError(
                 f"timed out after {timeout:.0f}s: {len(seen)}/{len(expected)} window(s) for {marker} in "
-                f"{SINK_TABLE} - is the application RUNNING and is later data advancing the watermark? "
-                "(python -m ops status)"
+                f"{SINK_TABLE}: {why}"
             )
+        if advance_watermark:
+            ticks += 1
+            tick = synthetic_transactions(run_id, 1, now(), store_suffix=f"-tick{ticks}")
+            source.append(pa.Table.from_pylist(tick, schema=schema))
         sleep(poll)
 
 

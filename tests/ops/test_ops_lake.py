@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from pyiceberg.expressions import EqualTo
 
@@ -159,3 +160,40 @@ def test_smoke_timeout_through_the_cli_is_one_line_and_non_zero(prod_lake: Any) 
     assert code == 1
     assert err.getvalue().startswith("error: timed out after 1s")
     assert err.getvalue().count("\n") == 1
+
+
+def test_smoke_timeout_names_the_quarantine_reasons(prod_lake: Any) -> None:
+    """When the job rejected the rows (e.g. LATE), the timeout says so instead of blaming the application."""
+    quarantine = prod_lake.catalog().load_table((prod_lake.database, "quarantine"))
+    rejected = [
+        {"reason": reason, "transaction_id": f"q1-{index}", "region": "smoke-q1", "ingest_time": datetime(2026, 1, 1)}
+        for index, reason in enumerate(["LATE", "LATE", "BAD_PRICE"])
+    ]
+    quarantine.append(pa.Table.from_pylist(rejected, schema=quarantine.schema().as_arrow()))
+
+    with pytest.raises(OpsError, match=r"the job quarantined them \(1 BAD_PRICE, 2 LATE\)"):
+        lake_ops.smoke(prod_lake.catalog(), prod_lake.env, out=io.StringIO(), count=3, timeout=0, poll=0.1, run_id="q1")
+
+
+def test_smoke_can_advance_the_watermark_of_an_idle_stream(lake: Any) -> None:
+    with pytest.raises(OpsError, match="timed out"):
+        lake_ops.smoke(
+            lake.catalog(),
+            lake.env,
+            out=io.StringIO(),
+            count=2,
+            timeout=0.5,
+            poll=0.1,
+            advance_watermark=True,
+            run_id="tick",
+        )
+    source = lake.catalog().load_table((lake.database, "transactions"))
+    rows = source.scan(row_filter=EqualTo(term="region", value="smoke-tick")).to_arrow().to_pylist()
+    stores = sorted({row["store_id"] for row in rows})
+    # The batch under test plus at least one tick row in a store of its own (ignored by the check).
+    assert stores[0] == "smoke-tick"
+    assert len(stores) >= 2
+    assert all(store.startswith("smoke-tick-tick") for store in stores[1:])
+    assert max(row["event_time"] for row in rows if row["store_id"] != "smoke-tick") >= max(
+        row["event_time"] for row in rows if row["store_id"] == "smoke-tick"
+    )
