@@ -84,6 +84,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
+    return value
+
+
 def _tier_mix(text: str) -> dict[str, Decimal]:
     try:
         return parse_tier_mix(text)
@@ -114,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cost.add_argument("--table-counts", type=_counts, default=DEFAULT_TABLE_COUNTS, help="default: 1,1000")
     cost.add_argument("--gb-per-table", type=_positive_decimal, default=Decimal(100), help="default: 100")
-    cost.add_argument("--objects-per-table", type=int, default=10_000, help="objects >= 128 KB; default: 10000")
+    cost.add_argument(
+        "--objects-per-table", type=_non_negative_int, default=10_000, help="objects >= 128 KB; default: 10000"
+    )
     cost.add_argument(
         "--tier-mix",
         type=_tier_mix,

@@ -122,7 +122,7 @@ def _count(value: Decimal) -> str:
 
 
 def _percent(share: Decimal) -> str:
-    return f"{share * 100:g}%"
+    return f"{(share * 100).normalize():f}%"
 
 
 def render(
@@ -207,6 +207,10 @@ def render(
         f"source writer commits every "
         f"{format_seconds(options.source_commit_interval or flink.checkpoint_interval)}"
         f"{'' if options.source_commit_interval else ' (default: same as the checkpoint interval)'}"
+    )
+    add(
+        "  every checkpoint commits: an upper bound for sinks that get rows only when a window closes (the "
+        "Iceberg sink skips empty commits, writing one in every flink.max-continuous-empty-commits = 10)"
     )
     add(
         f"  per commit: {assumptions.data_files_per_commit} data file PUT(s) + "
