@@ -106,6 +106,26 @@ class LakeStorage(Construct):
             ],
         )
 
+    def allow_managed_flink_encryption(self, application_arn: str) -> None:
+        """Let Managed Flink encrypt one application's state at rest with the lake key. Both service
+        principals must be in the key policy (AWS: "Managing CMK using APIs", Managed Service for Apache
+        Flink developer guide); scoped to this account and the one application."""
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowManagedFlinkApplicationEncryption",
+                principals=[
+                    iam.ServicePrincipal("kinesisanalytics.amazonaws.com"),
+                    iam.ServicePrincipal("infrastructure.kinesisanalytics.amazonaws.com"),
+                ],
+                actions=["kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant"],
+                resources=["*"],  # in a key policy "*" means "this key"
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+                    "ArnEquals": {"aws:SourceArn": application_arn},
+                },
+            )
+        )
+
     def _bucket(self, construct_id: str, *, bucket_name: str, **props: object) -> s3.Bucket:
         bucket = s3.Bucket(
             self,

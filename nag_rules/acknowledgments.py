@@ -20,6 +20,8 @@ class Acknowledgment:
     """Glob on the construct path below the Stage, e.g. ``lake/Lake/AccessLogs/Resource``."""
     rule: str
     reason: str
+    for_each_table: bool = False
+    """Expand ``{table.name}`` in ``rule`` for every table of the environment (per-table findings)."""
 
 
 _REPLICATION = (
@@ -35,7 +37,38 @@ _OPTIMIZER_LOGS = (
     "(Glue 'Table optimization prerequisites'); ':*' is the streams of that one log group."
 )
 
+# The Managed Flink application's service role (cdk_constructs/flink_application.py, stacks/streaming_stack.py).
+_FLINK_POLICY = "streaming/Job/ServicePolicy/Resource"
+
 ACKNOWLEDGMENTS: tuple[Acknowledgment, ...] = (
+    Acknowledgment(
+        _FLINK_POLICY,
+        "AwsSolutions-IAM5[Resource::*]",
+        "Two statements only, both imposed by AWS: cloudwatch:PutMetricData has no resource type (scoped by the "
+        "cloudwatch:namespace condition to AWS/KinesisAnalytics), and the EC2 Describe* calls Managed Flink makes "
+        "to attach ENIs in the VPC support no resource-level permissions.",
+    ),
+    Acknowledgment(
+        _FLINK_POLICY,
+        "AwsSolutions-IAM5[Resource::arn:aws:ec2:{config.region}:{config.account}:network-interface/*]",
+        "Managed Flink creates and deletes the application's ENIs at run time, so their ids are unknown; "
+        "CreateNetworkInterface is limited to our isolated subnets and security group, and "
+        "Delete/CreateNetworkInterfacePermission to ENIs in our VPC (ec2:Vpc condition).",
+    ),
+    Acknowledgment(
+        _FLINK_POLICY,
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:{config.region}:{config.account}:log-group:*]",
+        "logs:DescribeLogGroups authorizes against the region's log groups as a whole; Managed Flink calls it to "
+        "validate the application's logging option (write access is limited to its own group and stream).",
+    ),
+    Acknowledgment(
+        _FLINK_POLICY,
+        "AwsSolutions-IAM5[Resource::arn:aws:s3:::{config.lake_bucket_name}/warehouse/"
+        "{config.catalog.database_name}.db/{table.name}/*]",
+        "Iceberg data and metadata file names are generated at run time; access is limited to the files under "
+        "this one table's location (reads on the source, writes on the sinks).",
+        for_each_table=True,
+    ),
     Acknowledgment("lake/Lake/*/Resource", "NIST.800.53.R5-S3BucketReplicationEnabled", _REPLICATION),
     Acknowledgment("lake/Lake/*/Resource", "HIPAA.Security-S3BucketReplicationEnabled", _REPLICATION),
     Acknowledgment("lake/Lake/*/Resource", "PCI.DSS.321-S3BucketReplicationEnabled", _REPLICATION),
@@ -78,15 +111,18 @@ def acknowledge_findings(app: cdk.App, acknowledgments: tuple[Acknowledgment, ..
         if not matched:
             raise ValueError(f"stale nag acknowledgment: no construct matches {ack.path!r} for {ack.rule}")
         for construct in matched:
-            rule = _rule_for(ack, construct)
-            cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=ack.reason))
+            for rule in _rules_for(ack, construct):
+                cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=ack.reason))
 
 
-def _rule_for(ack: Acknowledgment, construct: IConstruct) -> str:
-    """The rule id, with ``{config.<field>}`` filled from the construct's environment config."""
+def _rules_for(ack: Acknowledgment, construct: IConstruct) -> list[str]:
+    """The rule id(s), with ``{config.<field>}`` (and ``{table.name}``) filled from the construct's environment."""
     if "{" not in ack.rule:
-        return ack.rule
-    config = getattr(cdk.Stage.of(construct), "config", None)
+        return [ack.rule]
+    stage = cdk.Stage.of(construct)
+    config = getattr(stage, "config", None)
     if config is None:
         raise ValueError(f"nag acknowledgment {ack.rule!r} names config fields outside a UnilakeStage")
-    return ack.rule.format(config=config)
+    if ack.for_each_table:
+        return [ack.rule.format(config=config, table=table) for table in getattr(stage, "tables", ())]
+    return [ack.rule.format(config=config)]

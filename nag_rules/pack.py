@@ -11,7 +11,7 @@ from aws_cdk import CfnResource
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
 
-from . import s3_tls_only
+from . import flink_checkpointing, s3_tls_only
 
 PACK_NAME = "Unilake"
 
@@ -29,7 +29,15 @@ class NagRule:
         return f"{PACK_NAME}-{self.suffix}"
 
 
-RULES: tuple[NagRule, ...] = (NagRule("S3TLS", s3_tls_only.INFO, s3_tls_only.EXPLANATION, s3_tls_only.s3_tls_only),)
+RULES: tuple[NagRule, ...] = (
+    NagRule("S3TLS", s3_tls_only.INFO, s3_tls_only.EXPLANATION, s3_tls_only.s3_tls_only),
+    NagRule(
+        "FlinkCheckpoints",
+        flink_checkpointing.INFO,
+        flink_checkpointing.EXPLANATION,
+        flink_checkpointing.flink_checkpointing,
+    ),
+)
 
 
 @jsii.implements(IApplyRule)

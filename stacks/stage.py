@@ -6,11 +6,12 @@ from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import Stage, Tags
 from constructs import Construct
 
-from unilake_config import Environment, EnvironmentConfig
+from unilake_config import Environment, EnvironmentConfig, TableSpec
 
 from .catalog_stack import CatalogShardStack, CatalogStack, add_catalog_shards
 from .lake_stack import LakeStack
 from .network_stack import NetworkStack
+from .streaming_stack import StreamingStack
 
 
 class UnilakeStage(Stage):
@@ -19,6 +20,8 @@ class UnilakeStage(Stage):
     network: NetworkStack
     catalog: CatalogStack
     catalog_shards: dict[int, CatalogShardStack]
+    streaming: StreamingStack
+    tables: tuple[TableSpec, ...]
 
     def __init__(self, scope: Construct, *, environment: Environment) -> None:
         config = environment.config
@@ -28,9 +31,23 @@ class UnilakeStage(Stage):
             env=CdkEnvironment(account=config.account, region=config.region),
         )
         self.config = config  # read by nag_rules.acknowledgments for environment-specific ARNs
+        self.tables = environment.tables
         Tags.of(self).add("project", "unilake")
         Tags.of(self).add("environment", config.name)
         self.lake = LakeStack(self, "lake", config=config)
         self.network = NetworkStack(self, "network", config=config)
         self.catalog = CatalogStack(self, "catalog", config=config, lake_key=self.lake.storage.key)
         self.catalog_shards = add_catalog_shards(self, config=config, tables=environment.tables, catalog=self.catalog)
+        self.streaming = StreamingStack(
+            self,
+            "streaming",
+            config=config,
+            tables=environment.tables,
+            network=self.network.network,
+            lake_key=self.lake.storage.key,
+        )
+        self.lake.storage.allow_managed_flink_encryption(
+            self.lake.format_arn(
+                service="kinesisanalytics", resource="application", resource_name=config.flink.application_name
+            )
+        )

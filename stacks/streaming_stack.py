@@ -1,0 +1,194 @@
+"""The streaming stack: the Managed Flink application running flink_app/, in the VPC, least privilege.
+
+The stack composes the application construct and wires what the job reads and writes, table by table:
+Glue reads on the source and sink tables, ``glue:UpdateTable`` on the sinks only, S3 reads on the source
+tables' locations and writes on the sinks', and the lake key only through S3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CfnParameter, Duration, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cdk_constructs.flink_application import FlinkApplication
+from cdk_constructs.glue_database import catalog_arn, database_arn, table_arn
+from cdk_constructs.network import RETENTION_DAYS, Network
+from flink_app.unilake_job import properties as job
+from unilake_config import EnvironmentConfig, TableSpec
+
+from .lake_stack import removal_policy
+
+FLINK_APP_DIR = Path(__file__).resolve().parent.parent / "flink_app"
+DEPENDENCY_JAR = FLINK_APP_DIR / "lib" / job.DEPENDENCY_JAR_NAME
+# What the zip Managed Flink runs must not carry: only main.py, the job package and lib/ go in.
+CODE_EXCLUDES = [
+    "__pycache__",
+    "*.pyc",
+    "/__init__.py",
+    "/README.md",
+    "/demo.py",
+    "/package.py",
+    "/pom.xml",
+    "/assembly",
+    "/target",
+    "/requirements*.txt",
+    "/tests",
+    "/*.json",
+]
+
+
+def job_settings(config: EnvironmentConfig, tables: tuple[TableSpec, ...]) -> dict[str, object]:
+    """The job's own settings for Managed Flink, from the environment and the table registry."""
+    source = next(table for table in tables if table.role == "source")
+    assert source.streaming is not None
+    flink = config.flink
+    return {
+        job.KEY_PROFILE: "msf",
+        job.KEY_MODE: "streaming",
+        job.KEY_CATALOG_NAME: "glue",
+        job.KEY_WAREHOUSE: config.warehouse_uri,
+        job.KEY_DATABASE: config.catalog.database_name,
+        job.KEY_SOURCE_TABLE: source.name,
+        job.KEY_SOURCE_MONITOR_INTERVAL: f"{source.streaming.monitor_interval}s",
+        job.KEY_SINK_SALES_TABLE: job.DEFAULT_SALES_TABLE,
+        job.KEY_SINK_FRAUD_TABLE: job.DEFAULT_FRAUD_TABLE,
+        job.KEY_SINK_QUARANTINE_TABLE: job.DEFAULT_QUARANTINE_TABLE,
+        job.KEY_WINDOW_SIZE: f"{flink.window_size}s",
+        job.KEY_OUT_OF_ORDERNESS: f"{flink.out_of_orderness}s",
+        job.KEY_VELOCITY_MIN_TRANSACTIONS: flink.fraud.velocity_min_transactions,
+        job.KEY_MULTI_STORE_MIN_STORES: flink.fraud.multi_store_min_stores,
+        job.KEY_HIGH_VALUE_MIN_AMOUNT: flink.fraud.high_value_amount,
+    }
+
+
+class StreamingStack(Stack):
+    code: s3_assets.Asset
+    flink: FlinkApplication
+    jar_guard: CfnParameter
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        tables: tuple[TableSpec, ...],
+        network: Network,
+        lake_key: kms.IKey,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"unilake {config.name}: the Managed Flink application running the unified job",
+        )
+        flink = config.flink
+        self.code = s3_assets.Asset(self, "JobCode", path=str(FLINK_APP_DIR), exclude=CODE_EXCLUDES)
+        self.jar_guard = self._refuse_deploy_without_jar()
+
+        property_groups = [
+            job.run_options_group(),
+            *job.to_property_groups(job_settings(config, tables)),
+        ]
+        self.flink = FlinkApplication(
+            self,
+            "Job",
+            application_name=flink.application_name,
+            runtime=flink.runtime,
+            code=self.code,
+            property_groups=property_groups,
+            vpc=network.vpc,
+            subnets=network.isolated_subnets,
+            checkpoint_interval=Duration.seconds(flink.checkpoint_interval),
+            min_pause_between_checkpoints=Duration.seconds(flink.min_pause_between_checkpoints),
+            snapshots=flink.snapshots,
+            parallelism=flink.parallelism,
+            parallelism_per_kpu=flink.parallelism_per_kpu,
+            autoscaling=flink.autoscaling,
+            metrics_level=flink.metrics_level,
+            log_level=flink.log_level,
+            log_retention=RETENTION_DAYS[flink.log_retention_days],
+            encryption_key=lake_key,
+            removal_policy=removal_policy(config),
+        )
+        self.flink.allow_https_to(network.endpoint_security_group)
+        self.flink.security_group.add_egress_rule(
+            ec2.Peer.prefix_list(config.network.s3_prefix_list_id),
+            ec2.Port.tcp(443),
+            "HTTPS to S3 through the gateway endpoint",
+        )
+        self._grant_tables(config, tables, lake_key)
+
+    def _refuse_deploy_without_jar(self) -> CfnParameter:
+        """CloudFormation refuses the stack, before changing anything, when the zip lacks the jar."""
+        present = DEPENDENCY_JAR.is_file()
+        return CfnParameter(
+            self,
+            "DependencyJarBundled",
+            type="String",
+            default="yes" if present else "no",
+            allowed_values=["yes"],
+            description=f"Whether the job zip carries lib/{job.DEPENDENCY_JAR_NAME}",
+            constraint_description=(
+                f"the Flink job zip has no lib/{job.DEPENDENCY_JAR_NAME} (Iceberg runtime, AWS bundle): build it "
+                "with `mvn -f flink_app/pom.xml package` and synthesize again before deploying"
+            ),
+        )
+
+    def _grant_tables(self, config: EnvironmentConfig, tables: tuple[TableSpec, ...], key: kms.IKey) -> None:
+        database = config.catalog.database_name
+        sources = [table.name for table in tables if table.role == "source"]
+        sinks = [table.name for table in tables if table.role == "sink"]
+        catalog, db = catalog_arn(self), database_arn(self, database)
+        self.flink.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadCatalog",
+                actions=["glue:GetDatabase", "glue:GetTable"],
+                resources=[catalog, db, *(table_arn(self, database, name) for name in sources + sinks)],
+            )
+        )
+        self.flink.add_to_policy(
+            iam.PolicyStatement(
+                sid="CommitToSinkTables",
+                actions=["glue:UpdateTable"],
+                resources=[catalog, db, *(table_arn(self, database, name) for name in sinks)],
+            )
+        )
+        # The lake bucket's name is fixed (config.lake_bucket_name): literal ARNs, no cross-stack reference.
+        bucket_arn = f"arn:aws:s3:::{config.lake_bucket_name}"
+        prefix = f"warehouse/{database}.db"
+        self.flink.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadSourceTableFiles",
+                actions=["s3:GetObject"],
+                resources=[f"{bucket_arn}/{prefix}/{name}/*" for name in sources],
+            )
+        )
+        self.flink.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteSinkTableFiles",
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                resources=[f"{bucket_arn}/{prefix}/{name}/*" for name in sinks],
+            )
+        )
+        self.flink.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListTableLocations",
+                actions=["s3:ListBucket"],
+                resources=[bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}/{name}/*" for name in sources + sinks]}},
+            )
+        )
+        self.flink.add_to_policy(
+            iam.PolicyStatement(
+                sid="UseTheLakeKeyThroughS3Only",
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
+            )
+        )
