@@ -89,7 +89,7 @@ class NetworkConfig(_Frozen):
     s3_prefix_list_id: Annotated[str, Field(pattern=r"^pl-[0-9a-f]{8,17}$")]
     """The region's AWS-managed prefix list ``com.amazonaws.<region>.s3``: the Flink application's security
     group lets HTTPS out to it (traffic to a gateway endpoint is matched by prefix list, not CIDR). Look it up
-    once with ``aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3``;
+    once with ``aws ec2 describe-managed-prefix-lists`` (filter prefix-list-name com.amazonaws.<region>.s3);
     synth never calls AWS."""
     max_azs: Annotated[int, Field(ge=1, le=3)] = 2
     flow_log_retention_days: LogRetentionDays = 90
