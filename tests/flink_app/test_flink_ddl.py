@@ -1,0 +1,277 @@
+"""The DDL each profile produces, option by option, and the msf pipeline run on an Iceberg-shaped local source.
+
+The msf options are checked against Iceberg's documented Flink options (docs/docs/flink-configuration.md,
+flink-queries.md, FlinkReadOptions) and the Glue catalog settings (catalog-impl, io-impl, warehouse).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flink_test_support import CRAFTED_FILES, Row, comparable, outputs
+
+from flink_app.unilake_job import schemas, sql
+from flink_app.unilake_job.properties import parse_settings
+
+MSF = {"profile": "msf", "warehouse": "s3://lake-bucket/warehouse", "database": "unilake"}
+
+
+def settings_of(**values: str) -> Any:
+    return parse_settings([{"PropertyGroupId": "unilake.job", "PropertyMap": values}])
+
+
+def with_options(statement: str) -> dict[str, str]:
+    """The 'key' = 'value' pairs of a WITH (...) clause or an OPTIONS(...) hint."""
+    return dict(re.findall(r"'([^']*)' = '([^']*)'", statement))
+
+
+def test_msf_catalog_is_iceberg_on_glue() -> None:
+    settings = settings_of(**MSF)
+    ddl = sql.catalog_ddl(settings)
+    assert ddl.startswith("CREATE CATALOG `glue` WITH (")
+    assert with_options(ddl) == {
+        "type": "iceberg",
+        "catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+        "io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        "warehouse": "s3://lake-bucket/warehouse",
+        "glue.skip-archive": "true",
+    }
+    assert "catalog-type" not in ddl  # must be unset with catalog-impl (flink-configuration.md)
+
+
+def test_msf_streaming_read_hint() -> None:
+    plan = sql.build_plan(settings_of(**MSF, **{"source.monitor-interval": "10s"}))
+    view = next(s for s in plan.setup if s.startswith(f"CREATE TEMPORARY VIEW `{sql.RECEIVED_VIEW}`"))
+    hint = re.search(r"/\*\+ OPTIONS\((.*)\) \*/", view)
+    assert hint is not None
+    assert with_options(hint.group(1)) == {
+        "streaming": "true",
+        "monitor-interval": "10s",
+        "starting-strategy": "INCREMENTAL_FROM_LATEST_SNAPSHOT",
+    }
+    from_snapshot = sql.msf_read_options(
+        settings_of(
+            **MSF,
+            **{"source.starting-strategy": "INCREMENTAL_FROM_SNAPSHOT_ID", "source.start-snapshot-id": "42"},
+        )
+    )
+    assert from_snapshot["starting-strategy"] == "INCREMENTAL_FROM_SNAPSHOT_ID"
+    assert from_snapshot["start-snapshot-id"] == "42"
+
+
+def test_msf_batch_read_is_bounded_optionally_between_snapshots() -> None:
+    assert sql.msf_read_options(settings_of(**MSF, mode="batch")) == {"streaming": "false"}
+    between = settings_of(**MSF, mode="batch", **{"source.start-snapshot-id": "100", "source.end-snapshot-id": "200"})
+    assert sql.msf_read_options(between) == {
+        "streaming": "false",
+        "start-snapshot-id": "100",  # exclusive: appends after it (IncrementalAppendScan)
+        "end-snapshot-id": "200",  # inclusive
+    }
+
+
+def test_msf_source_table_reads_the_catalog_table_with_its_schema() -> None:
+    settings = settings_of(**MSF)
+    ddl = sql.msf_source_ddl(settings)
+    assert ddl.startswith(f"CREATE TEMPORARY TABLE `{sql.SOURCE_TABLE}` (")
+    for name, sql_type in schemas.TRANSACTIONS:
+        assert f"`{name}` {sql_type}," in ddl
+    assert "WATERMARK FOR `rowtime` AS `rowtime` - INTERVAL '5' SECOND" in ddl
+    assert "`rowtime` AS COALESCE(CAST(`event_time` AS TIMESTAMP(3)), TIMESTAMP '1970-01-01 00:00:00')" in ddl
+    assert with_options(ddl) == {
+        "connector": "iceberg",
+        "catalog-name": "glue",
+        "catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+        "io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        "warehouse": "s3://lake-bucket/warehouse",
+        "catalog-database": "unilake",
+        "catalog-table": "transactions",
+    }
+
+
+def test_msf_never_creates_tables_and_writes_to_the_catalog_tables() -> None:
+    settings = settings_of(**MSF, **{"catalog.name": "lake"})
+    plan = sql.build_plan(settings)
+    for statement in plan.setup:
+        assert statement.startswith(("CREATE CATALOG", "CREATE TEMPORARY TABLE", "CREATE TEMPORARY VIEW"))
+    assert sum(s.startswith("CREATE TEMPORARY TABLE") for s in plan.setup) == 1  # the source only
+    targets = [insert.splitlines()[0] for insert in plan.inserts]
+    assert targets == [
+        "INSERT INTO `lake`.`unilake`.`sales_per_minute`",
+        "INSERT INTO `lake`.`unilake`.`fraud_alerts`",
+        "INSERT INTO `lake`.`unilake`.`quarantine`",
+    ]
+    assert plan.required_tables == (
+        ("unilake", "transactions"),
+        ("unilake", "sales_per_minute"),
+        ("unilake", "fraud_alerts"),
+        ("unilake", "quarantine"),
+    )
+
+
+def test_the_pipeline_is_written_once() -> None:
+    for mode in ("streaming", "batch"):
+        local = sql.build_plan(settings_of(profile="local", mode=mode, **{"source.path": "i", "sink.path": "o"}))
+        msf = sql.build_plan(settings_of(**MSF, mode=mode))
+        assert local.setup[-4:] == msf.setup[-4:] == sql.pipeline_views(settings_of(**MSF, mode=mode))
+        local_sinks = sql.sink_names(settings_of(profile="local", **{"source.path": "i", "sink.path": "o"}))
+        msf_sinks = sql.sink_names(settings_of(**MSF))
+        for local_insert, msf_insert in zip(local.inserts, msf.inserts, strict=True):
+            for table in sql.OUTPUT_TABLES:
+                local_insert = local_insert.replace(local_sinks[table], msf_sinks[table])
+            assert local_insert == msf_insert
+
+
+def test_late_rule_only_in_streaming() -> None:
+    streaming = sql.classified_view(settings_of(**MSF))
+    batch = sql.classified_view(settings_of(**MSF, mode="batch"))
+    assert "CURRENT_WATERMARK(`rowtime`) IS NOT NULL AND `rowtime` <= CURRENT_WATERMARK(`rowtime`)" in streaming
+    assert "WHEN FALSE THEN 'LATE'" in batch
+    assert streaming.replace(sql.late_condition(settings_of(**MSF)), "FALSE") == batch
+
+
+def test_thresholds_and_window_come_from_settings() -> None:
+    settings = settings_of(
+        **MSF,
+        **{
+            "window.size": "2min",
+            "watermark.out-of-orderness": "1500ms",
+            "fraud.velocity.min-transactions": "9",
+            "fraud.multi-store.min-stores": "4",
+            "fraud.high-value.min-amount": "250.5",
+        },
+    )
+    fraud = sql.fraud_insert("`f`", settings)
+    assert "WHERE `transactions` >= 9" in fraud
+    assert "WHERE `distinct_stores` >= 4" in fraud
+    assert "`amount` >= CAST(250.50 AS DECIMAL(18, 2))" in fraud
+    assert "INTERVAL '120' SECOND" in sql.once_view(settings)
+    assert "INTERVAL '1.500' SECOND(9, 3)" in sql.msf_source_ddl(settings)
+
+
+def test_local_source_and_sinks() -> None:
+    streaming = settings_of(profile="local", **{"source.path": "/data/in", "sink.path": "/data/out"})
+    source = sql.local_source_ddl(streaming)
+    assert with_options(source) == {
+        "connector": "filesystem",
+        "path": "file:///data/in",
+        "format": "raw",
+        "source.monitor-interval": "1s",  # watch the folder: the local analogue of polling snapshots
+    }
+    batch = settings_of(profile="local", mode="batch", **{"source.path": "/data/in", "sink.path": "/data/out"})
+    assert "source.monitor-interval" not in with_options(sql.local_source_ddl(batch))
+    sink = sql.local_sink_ddl(streaming, "fraud_alerts", schemas.FRAUD_ALERTS)
+    options = with_options(sink)
+    assert options["path"] == "file:///data/out/fraud_alerts"
+    assert options["format"] == "json"
+    assert options["json.timestamp-format.standard"] == "ISO-8601"
+    assert options["json.encode.decimal-as-plain-number"] == "true"
+    # Part files roll within one checkpoint interval (10 s by default), so each checkpoint commits them.
+    assert options["sink.rolling-policy.rollover-interval"] == "5s"
+    for name, sql_type in schemas.FRAUD_ALERTS:
+        assert f"`{name}` {sql_type}" in sink
+
+
+def test_schemas_match_the_catalog_tables() -> None:
+    assert [name for name, _ in schemas.QUARANTINE] == [
+        "reason",
+        "transaction_id",
+        "store_id",
+        "region",
+        "sku",
+        "card_id",
+        "quantity",
+        "unit_price",
+        "event_time",
+        "raw_line",
+        "ingest_time",
+    ]
+    assert dict(schemas.SALES_PER_MINUTE)["revenue"] == "DECIMAL(18, 2)"
+    assert dict(schemas.TRANSACTIONS)["unit_price"] == "DECIMAL(10, 2)"
+
+
+# --- the msf statements on a real Flink planner -------------------------------------------------------------
+
+
+def test_msf_source_needs_only_the_iceberg_jar(pyflink: Any) -> None:
+    """Flink parses the msf source DDL; planning it fails only for the missing 'iceberg' connector jar."""
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    settings = settings_of(**MSF)
+    t_env.execute_sql(sql.msf_source_ddl(settings))
+    columns = t_env.from_path(sql.SOURCE_TABLE).get_schema().get_field_names()
+    assert columns == [*schemas.RECEIVED_FIELDS, "rowtime"]
+    with pytest.raises(Exception, match="identifier 'iceberg'"):
+        t_env.execute_sql(sql.msf_received_view(settings))  # the view plans its source
+
+
+def _typed_line(line: str) -> str | None:
+    """An Iceberg-typed row of a crafted JSON line, or None when Iceberg could not hold it (bad types)."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(record, dict) or any(record.get(f) is None for f in schemas.RECEIVED_FIELDS):
+        return None
+    try:
+        quantity = int(str(record["quantity"]))
+        price = Decimal(str(record["unit_price"]))
+    except (ValueError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
+        return None
+    time_text = str(record["event_time"])
+    if not re.fullmatch(r"2026-11-25T[0-9:.]+Z", time_text) or price.as_tuple().exponent < -2:
+        return None
+    record.update(quantity=quantity, unit_price=str(price), event_time=time_text[:-1])
+    return json.dumps(record)
+
+
+def test_msf_pipeline_on_an_iceberg_shaped_source(
+    pyflink: Any, tmp_path: Path, batch_result: dict[str, list[Row]]
+) -> None:
+    """The msf statements (source with typed columns, received view, pipeline) on local typed files.
+
+    Only the Iceberg connector options are swapped for the filesystem connector; the typed rows the crafted
+    input can hold give the same sales and fraud alerts as the local run, and negative quantities or prices
+    (which an Iceberg int/decimal column can hold) are quarantined with their reason.
+    """
+    from flink_app.unilake_job import job
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    lines = [typed for _, file_lines in CRAFTED_FILES for line in file_lines if (typed := _typed_line(line))]
+    (inbox / "typed.json").write_text("\n".join(lines) + "\n")
+    settings = settings_of(**MSF, mode="batch")
+    local = settings_of(profile="local", mode="batch", **{"source.path": str(inbox), "sink.path": str(tmp_path)})
+    override = {
+        "connector": "filesystem",
+        "path": inbox.as_uri(),
+        "format": "json",
+        "json.timestamp-format.standard": "ISO-8601",
+    }
+    plan = sql.build_plan(settings, msf_source_override=override)
+    msf_sinks, local_sinks = sql.sink_names(settings), sql.sink_names(local)
+    t_env = job.create_table_env(local)
+    for statement in plan.setup[1:]:  # everything but CREATE CATALOG (the Iceberg jar cannot run here)
+        # The Iceberg read hint is checked above; the filesystem connector would reject its options.
+        t_env.execute_sql(re.sub(r" /\*\+ OPTIONS\(.*\) \*/", "", statement))
+    for table, columns in zip(
+        sql.OUTPUT_TABLES, (schemas.SALES_PER_MINUTE, schemas.FRAUD_ALERTS, schemas.QUARANTINE), strict=True
+    ):
+        t_env.execute_sql(sql.local_sink_ddl(local, table, columns))
+    statements = t_env.create_statement_set()
+    for insert in plan.inserts:
+        for table in sql.OUTPUT_TABLES:
+            insert = insert.replace(msf_sinks[table], local_sinks[table])
+        statements.add_insert_sql(insert)
+    statements.execute().wait()
+    result = comparable(outputs(tmp_path))
+    expected = comparable(batch_result)
+    assert result["sales_per_minute"] == expected["sales_per_minute"]
+    assert result["fraud_alerts"] == expected["fraud_alerts"]
+    reasons = sorted((r["reason"], r["transaction_id"]) for r in outputs(tmp_path)["quarantine"])
+    assert reasons == [("BAD_PRICE", "x-price-neg"), ("BAD_QUANTITY", "x-qty-neg"), ("BAD_QUANTITY", "x-qty-zero")]
