@@ -24,6 +24,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, 
 from nag_rules.acknowledgments import acknowledge_findings
 from nag_rules.pack import UnilakeChecks
 from stacks.stage import UnilakeStage
+from stacks.streaming_stack import DEPENDENCY_JAR
 from unilake_config import ConfigError, Environment, load_environments
 
 ROOT = Path(__file__).resolve().parent
@@ -92,6 +93,12 @@ def main() -> int:
     except ConfigError as error:
         print(f"unilake: invalid configuration, nothing synthesized:\n{error}", file=sys.stderr)
         return 2
+    if not DEPENDENCY_JAR.is_file():
+        print(
+            f"unilake: note: {DEPENDENCY_JAR.relative_to(ROOT)} is missing (it needs Maven Central); synth goes on, "
+            "but CloudFormation will refuse to deploy the streaming stacks until the jar is built.",
+            file=sys.stderr,
+        )
     outdir = os.environ.get("CDK_OUTDIR", str(ROOT / "cdk.out"))
     app = build_app(environments=environments, context=context, outdir=outdir, builtin_validation=builtin)
     try:

@@ -212,7 +212,6 @@ class FlinkApplication(Construct):
             ),
         )
         self.logging_option.node.add_dependency(self.application)
-        self.logging_option.node.add_dependency(self.log_stream)
 
     def _grant_runtime_basics(
         self,

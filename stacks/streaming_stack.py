@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CfnParameter, Duration, Stack
+from aws_cdk import CfnParameter, CfnRule, CfnRuleAssertion, Duration, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -125,20 +125,35 @@ class StreamingStack(Stack):
         self._grant_tables(config, tables, lake_key)
 
     def _refuse_deploy_without_jar(self) -> CfnParameter:
-        """CloudFormation refuses the stack, before changing anything, when the zip lacks the jar."""
+        """CloudFormation refuses the stack, before changing anything, when the zip lacks the jar.
+
+        A template rule asserts the parameter synth sets from the presence of the jar: synth, tests and
+        cfn-lint work without it; a create or update of the stack fails with the assertion's message.
+        """
         present = DEPENDENCY_JAR.is_file()
-        return CfnParameter(
+        parameter = CfnParameter(
             self,
             "DependencyJarBundled",
             type="String",
             default="yes" if present else "no",
-            allowed_values=["yes"],
-            description=f"Whether the job zip carries lib/{job.DEPENDENCY_JAR_NAME}",
-            constraint_description=(
-                f"the Flink job zip has no lib/{job.DEPENDENCY_JAR_NAME} (Iceberg runtime, AWS bundle): build it "
-                "with `mvn -f flink_app/pom.xml package` and synthesize again before deploying"
-            ),
+            allowed_values=["yes", "no"],
+            description=f"Whether the job zip carries lib/{job.DEPENDENCY_JAR_NAME} (set by synth)",
         )
+        CfnRule(
+            self,
+            "RefuseArtifactWithoutDependencyJar",
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_equals(parameter.value_as_string, "yes"),
+                    assert_description=(
+                        f"The Flink job zip has no lib/{job.DEPENDENCY_JAR_NAME} (Iceberg runtime, AWS bundle), "
+                        "so Managed Flink could not run it. Build the jar with `mvn -f flink_app/pom.xml package` "
+                        "(see flink_app/README.md), synthesize again, then deploy."
+                    ),
+                )
+            ],
+        )
+        return parameter
 
     def _grant_tables(self, config: EnvironmentConfig, tables: tuple[TableSpec, ...], key: kms.IKey) -> None:
         database = config.catalog.database_name
