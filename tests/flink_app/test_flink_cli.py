@@ -1,0 +1,104 @@
+"""The command lines: main.py and package.py refuse bad input with one line, a non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from flink_app import package
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MAIN = REPO_ROOT / "flink_app" / "main.py"
+PACKAGE = REPO_ROOT / "flink_app" / "package.py"
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=120, check=False)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_main_names_file_key_and_reason(tmp_path: Path) -> None:
+    settings = tmp_path / "application_properties.json"
+    settings.write_text(json.dumps([{"PropertyGroupId": "unilake.job", "PropertyMap": {"profile": "msf"}}]))
+    assert_one_line_error(run(MAIN, "--properties", settings), str(settings), "'warehouse'", "required")
+    settings.write_text("[{")
+    assert_one_line_error(run(MAIN, "--properties", settings), str(settings), "not valid JSON")
+
+
+def test_main_refuses_a_missing_input_folder(tmp_path: Path) -> None:
+    result = run(
+        MAIN, "--properties", tmp_path / "none.json", "--profile", "local", "--input", tmp_path / "nope",
+        "--output", tmp_path / "out",
+    )  # fmt: skip
+    assert_one_line_error(result, "--input", "not a folder")
+
+
+def test_main_refuses_a_bad_override(tmp_path: Path) -> None:
+    result = run(
+        MAIN, "--properties", tmp_path / "none.json", "--profile", "local", "--input", tmp_path,
+        "--output", tmp_path / "out", "--checkpoint-interval", "often",
+    )  # fmt: skip
+    assert_one_line_error(result, "'checkpoint.interval'", "expected a duration")
+
+
+def test_main_without_settings_file_or_flags(tmp_path: Path) -> None:
+    assert_one_line_error(run(MAIN, "--properties", tmp_path / "missing.json"), "file not found")
+
+
+def make_jar(tmp_path: Path) -> Path:
+    jar = tmp_path / "unilake-flink-deps.jar"
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+    return jar
+
+
+def test_package_builds_the_managed_flink_layout(tmp_path: Path) -> None:
+    out = tmp_path / "dist" / "app.zip"
+    result = run(PACKAGE, "--jar", make_jar(tmp_path), "--out", out)
+    assert result.returncode == 0, result.stderr
+    names = set(zipfile.ZipFile(out).namelist())
+    assert {"main.py", "unilake_job/__init__.py", "unilake_job/sql.py", "lib/unilake-flink-deps.jar"} <= names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "test" in n]
+    assert not [n for n in names if n.startswith(("flink_app/", "tests/", "bench/"))]
+    package.verify_artifact(out)
+
+
+def test_package_cli_without_jar_exits_2(tmp_path: Path) -> None:
+    result = run(PACKAGE, "--jar", tmp_path / "missing.jar", "--out", tmp_path / "app.zip")
+    assert_one_line_error(result, "missing.jar", "dependency jar not found")
+    assert not (tmp_path / "app.zip").exists()
+
+
+def test_verify_artifact_refuses_a_zip_without_the_jar(tmp_path: Path) -> None:
+    no_jar = tmp_path / "no-jar.zip"
+    with zipfile.ZipFile(no_jar, "w") as archive:
+        archive.writestr("main.py", "")
+        archive.writestr("unilake_job/__init__.py", "")
+    with pytest.raises(package.ArtifactError, match=r"no-jar.zip: no dependency jar under lib/"):
+        package.verify_artifact(no_jar)
+    no_main = tmp_path / "no-main.zip"
+    with zipfile.ZipFile(no_main, "w") as archive:
+        archive.writestr("lib/deps.jar", "")
+        archive.writestr("unilake_job/__init__.py", "")
+    with pytest.raises(package.ArtifactError, match=r"no main\.py at the root"):
+        package.verify_artifact(no_main)
+    not_zip = tmp_path / "not.zip"
+    not_zip.write_text("hello")
+    with pytest.raises(package.ArtifactError, match="not a zip file"):
+        package.verify_artifact(not_zip)
+    with pytest.raises(package.ArtifactError, match="artifact not found"):
+        package.verify_artifact(tmp_path / "absent.zip")
