@@ -1,19 +1,31 @@
 """IcebergTable: one Iceberg table that CloudFormation creates in the Glue Data Catalog.
 
-The resource is ``AWS::Glue::Table`` with ``Name`` and ``OpenTableFormatInput.IcebergInput``
-(``MetadataOperation: CREATE``, ``Version: "2"``) carrying an ``IcebergTableInput`` — location,
-schema, partition spec and properties — and no ``TableInput``. This is the shape of the AWS Big
-Data blog "Create and update Apache Iceberg tables with partitions in the AWS Glue Data Catalog
-using the AWS SDK and AWS CloudFormation" (December 2025), and the property names are those of
-aws-cdk-lib 2.275.0 (``CfnTable.IcebergTableInputProperty`` and friends) and of cfn-lint 1.58's
-``AWS::Glue::Table`` schema (``IcebergTableInput`` requires ``Location`` and ``Schema``;
-``IcebergStructField`` requires ``Id``, ``Name``, ``Type``, ``Required``). ``TableType:
-EXTERNAL_TABLE`` belongs to the older ``TableInput`` + ``StorageDescriptor`` shape (Glue refuses
-an Iceberg ``TableInput`` of another type), which this construct does not use: a ``TableInput``
-next to an ``IcebergTableInput`` is refused as metadata given twice.
+The resource is ``AWS::Glue::Table`` with a top-level ``Name`` and
+``OpenTableFormatInput.IcebergInput`` (``MetadataOperation: CREATE``, ``Version: "2"``) carrying an
+``IcebergTableInput`` — ``Location``, ``Schema`` (``Type: struct``, fields with ``Id``, ``Name``,
+``Type``, ``Required``, ``Doc``; ``IdentifierFieldIds``), ``PartitionSpec`` (fields with ``Name``,
+``SourceId``, ``Transform``, ``FieldId``) and ``Properties`` — and no ``TableInput``.
+
+Sources:
+- property names: aws-cdk-lib 2.275.0 (``CfnTable.IcebergTableInputProperty``,
+  ``IcebergSchemaProperty``, ``IcebergStructFieldProperty``, ``IcebergPartitionSpecProperty``,
+  ``IcebergPartitionFieldProperty``; ``CfnTable(name=..., table_input=None)`` is allowed) and
+  cfn-lint 1.58's ``AWS::Glue::Table`` schema (``IcebergTableInput`` requires ``Location`` and
+  ``Schema``; ``IcebergStructField`` requires ``Id``, ``Name``, ``Type``, ``Required``;
+  ``IcebergPartitionField`` requires ``SourceId``, ``Transform``, ``Name``; ``TableInput`` is optional);
+- the shape without ``TableInput``: the AWS Big Data blog "Create and update Apache Iceberg tables
+  with partitions in the AWS Glue Data Catalog using the AWS SDK and AWS CloudFormation"
+  (December 2025), as quoted in aws-cloudformation/cfn-lint#4376;
+- ``TableType: EXTERNAL_TABLE`` is what Glue demands of the older ``TableInput`` +
+  ``StorageDescriptor`` shape ("Iceberg table type has to be EXTERNAL_TABLE", live probe in
+  go-to-k/cdkd#1408); this shape has no ``TableInput`` to carry it.
+- caveat: the same probe (go-to-k/cdkd#1454) saw ``IcebergTableInput`` stacks roll back with "Table
+  metadata is expected only via TableInput or via IcebergTableInputProperties inside
+  OpenTableFormatInput" — its variants all had a ``TableInput`` too. Confirm with the first deploy.
 
 Field ids are assigned as Iceberg does on create: columns 1..n in declared order, partition
-fields from 1000. The Flink job never creates tables; it reads and writes these.
+fields from 1000 (so adding a column anywhere but at the end renumbers: the registry appends).
+The Flink job never creates tables; it reads and writes these.
 """
 
 from __future__ import annotations
