@@ -121,9 +121,16 @@ class Lake:
 
     env: Environment
     aws: AwsFactory
+    _cached: Catalog | None = dataclasses.field(default=None, init=False, repr=False)
 
     def catalog(self) -> Catalog:
-        """A fresh catalog (own boto3 clients): safe to use from another thread."""
+        """The test thread's catalog (built once: creating boto3 clients is slow on a loaded machine)."""
+        if self._cached is None:
+            self._cached = self.fresh_catalog()
+        return self._cached
+
+    def fresh_catalog(self) -> Catalog:
+        """A catalog with its own boto3 clients, for another thread."""
         return self.aws.catalog(self.env.config)
 
     @property
@@ -202,7 +209,7 @@ class FlinkPlayer:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        catalog = self._lake.catalog()
+        catalog = self._lake.fresh_catalog()
         try:
             while not self._stop.wait(0.2):
                 self._step(catalog)
