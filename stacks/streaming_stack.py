@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CfnParameter, CfnRule, CfnRuleAssertion, Duration, Fn, Stack
+from aws_cdk import CfnParameter, CfnRule, CfnRuleAssertion, Duration, Fn, IgnoreMode, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -26,20 +26,17 @@ from .lake_stack import removal_policy
 
 FLINK_APP_DIR = Path(__file__).resolve().parent.parent / "flink_app"
 DEPENDENCY_JAR = FLINK_APP_DIR / "lib" / job.DEPENDENCY_JAR_NAME
-# What the zip Managed Flink runs must not carry: only main.py, the job package and lib/ go in.
+# The zip Managed Flink runs holds only main.py, the job package and lib/<deps>.jar (gitignore syntax:
+# exclude everything, re-include those, then drop bytecode caches). Tests, demo, pom.xml never go in.
 CODE_EXCLUDES = [
-    "__pycache__",
+    "*",
+    "!/main.py",
+    "!/unilake_job/",
+    "!/unilake_job/**",
+    "!/lib/",
+    "!/lib/*.jar",
+    "__pycache__/",
     "*.pyc",
-    "/__init__.py",
-    "/README.md",
-    "/demo.py",
-    "/package.py",
-    "/pom.xml",
-    "/assembly",
-    "/target",
-    "/requirements*.txt",
-    "/tests",
-    "/*.json",
 ]
 
 
@@ -88,7 +85,9 @@ class StreamingStack(Stack):
             description=f"unilake {config.name}: the Managed Flink application running the unified job",
         )
         flink = config.flink
-        self.code = s3_assets.Asset(self, "JobCode", path=str(FLINK_APP_DIR), exclude=CODE_EXCLUDES)
+        self.code = s3_assets.Asset(
+            self, "JobCode", path=str(FLINK_APP_DIR), exclude=CODE_EXCLUDES, ignore_mode=IgnoreMode.GIT
+        )
         self.jar_guard = self._refuse_deploy_without_jar()
 
         property_groups = [

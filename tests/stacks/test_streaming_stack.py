@@ -1,0 +1,243 @@
+"""The streaming stack: the Managed Flink application as CloudFormation will receive it."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match
+
+from flink_app.unilake_job import properties as job
+from stacks.streaming_stack import FLINK_APP_DIR
+from tests.conftest import Synthesis
+
+PROD_APP = "arn:aws:kinesisanalytics:us-east-1:333333333333:application/unilake-prod"
+
+
+def application(synthesis: Synthesis, env: str) -> dict:  # type: ignore[type-arg]
+    template = synthesis.template_json(env, "streaming")
+    (app,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KinesisAnalyticsV2::Application"]
+    return app["Properties"]  # type: ignore[no-any-return]
+
+
+def test_runtime_code_and_run_options(synthesis: Synthesis) -> None:
+    synthesis.template("prod", "streaming").has_resource_properties(
+        "AWS::KinesisAnalyticsV2::Application",
+        {
+            "ApplicationName": "unilake-prod",
+            "RuntimeEnvironment": "FLINK-1_20",
+            "ApplicationConfiguration": Match.object_like(
+                {
+                    "ApplicationCodeConfiguration": {
+                        "CodeContentType": "ZIPFILE",
+                        "CodeContent": {
+                            "S3ContentLocation": {
+                                "BucketARN": Match.any_value(),
+                                "FileKey": Match.string_like_regexp(r"^[0-9a-f]{64}\.zip$"),
+                            }
+                        },
+                    },
+                }
+            ),
+        },
+    )
+    groups = application(synthesis, "prod")["ApplicationConfiguration"]["EnvironmentProperties"]["PropertyGroups"]
+    by_id = {group["PropertyGroupId"]: group["PropertyMap"] for group in groups}
+    assert by_id[job.RUN_OPTIONS_GROUP_ID] == {"python": "main.py", "jarfile": f"lib/{job.DEPENDENCY_JAR_NAME}"}
+    settings = job.parse_settings(groups)  # the job accepts exactly what we deploy
+    assert settings.profile == "msf"
+    assert settings.mode == "streaming"
+    assert settings.warehouse == "s3://unilake-prod-lake-333333333333-us-east-1/warehouse"
+    assert settings.database == "unilake_prod"
+    assert settings.source_table == "transactions"
+
+
+@pytest.mark.parametrize(("env", "interval_ms"), [("prod", 10_000), ("dev", 30_000)])
+def test_monitor_interval_comes_from_the_table_registry_with_overrides(
+    synthesis: Synthesis, env: str, interval_ms: int
+) -> None:
+    groups = application(synthesis, env)["ApplicationConfiguration"]["EnvironmentProperties"]["PropertyGroups"]
+    assert job.parse_settings(groups).source_monitor_interval_ms == interval_ms
+
+
+def test_checkpoints_snapshots_parallelism_monitoring_from_config(synthesis: Synthesis) -> None:
+    synthesis.template("prod", "streaming").has_resource_properties(
+        "AWS::KinesisAnalyticsV2::Application",
+        {
+            "ApplicationConfiguration": Match.object_like(
+                {
+                    "FlinkApplicationConfiguration": {
+                        "CheckpointConfiguration": {
+                            "ConfigurationType": "CUSTOM",
+                            "CheckpointingEnabled": True,
+                            "CheckpointInterval": 20_000,
+                            "MinPauseBetweenCheckpoints": 5_000,
+                        },
+                        "MonitoringConfiguration": {
+                            "ConfigurationType": "CUSTOM",
+                            "MetricsLevel": "APPLICATION",
+                            "LogLevel": "INFO",
+                        },
+                        "ParallelismConfiguration": {
+                            "ConfigurationType": "CUSTOM",
+                            "Parallelism": 4,
+                            "ParallelismPerKPU": 1,
+                            "AutoScalingEnabled": True,
+                        },
+                    },
+                    "ApplicationSnapshotConfiguration": {"SnapshotsEnabled": True},
+                    "ApplicationEncryptionConfiguration": {
+                        "KeyType": "CUSTOMER_MANAGED_KEY",
+                        "KeyId": Match.any_value(),
+                    },
+                }
+            )
+        },
+    )
+
+
+def test_runs_in_the_isolated_subnets_with_https_only_egress(synthesis: Synthesis) -> None:
+    props = application(synthesis, "prod")["ApplicationConfiguration"]["VpcConfigurations"]
+    assert len(props) == 1
+    assert len(props[0]["SubnetIds"]) == 3  # prod: max_azs 3, isolated subnets only
+    template = synthesis.template("prod", "streaming")
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {"SecurityGroupIngress": Match.absent(), "SecurityGroupEgress": Match.absent()},  # no allow-all egress
+    )
+    template.resource_count_is("AWS::EC2::SecurityGroupIngress", 0)
+    egress = template.find_resources("AWS::EC2::SecurityGroupEgress")
+    assert len(egress) == 2
+    for rule in egress.values():
+        assert rule["Properties"]["IpProtocol"] == "tcp"
+        assert rule["Properties"]["FromPort"] == rule["Properties"]["ToPort"] == 443
+    destinations = sorted(
+        "prefix-list" if "DestinationPrefixListId" in r["Properties"] else "endpoint-sg" for r in egress.values()
+    )
+    assert destinations == ["endpoint-sg", "prefix-list"]
+
+
+def test_logs_to_a_kms_encrypted_log_group_with_configured_retention(synthesis: Synthesis) -> None:
+    template = synthesis.template("prod", "streaming")
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {
+            "LogGroupName": "/aws/kinesis-analytics/unilake-prod",
+            "RetentionInDays": 365,
+            "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("JobLogKey"), "Arn"]},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption",
+        {"ApplicationName": "unilake-prod", "CloudWatchLoggingOption": {"LogStreamARN": Match.any_value()}},
+    )
+
+
+def test_lake_key_lets_managed_flink_encrypt_this_application_only(synthesis: Synthesis) -> None:
+    synthesis.template("prod", "lake").has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "AllowManagedFlinkApplicationEncryption",
+                                "Principal": {
+                                    "Service": [
+                                        "infrastructure.kinesisanalytics.amazonaws.com",
+                                        "kinesisanalytics.amazonaws.com",
+                                    ]
+                                },
+                                "Condition": {
+                                    "StringEquals": {"aws:SourceAccount": "333333333333"},
+                                    "ArnEquals": {"aws:SourceArn": Match.any_value()},
+                                },
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_deploy_is_refused_while_the_zip_lacks_the_dependency_jar(synthesis: Synthesis) -> None:
+    template = synthesis.template_json("prod", "streaming")
+    jar_present = (FLINK_APP_DIR / "lib" / job.DEPENDENCY_JAR_NAME).is_file()
+    assert template["Parameters"]["DependencyJarBundled"]["Default"] == ("yes" if jar_present else "no")
+    (assertion,) = template["Rules"]["RefuseArtifactWithoutDependencyJar"]["Assertions"]
+    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "DependencyJarBundled"}, "yes"]}
+    assert f"no lib/{job.DEPENDENCY_JAR_NAME}" in assertion["AssertDescription"]
+
+
+def test_the_code_asset_holds_only_what_managed_flink_runs(synthesis: Synthesis) -> None:
+    stack = synthesis.stack("prod", "streaming")
+    asset_dir = synthesis.outdir / f"asset.{stack.code.asset_hash}"
+    files = {str(p.relative_to(asset_dir)) for p in asset_dir.rglob("*") if p.is_file()}
+    assert "main.py" in files
+    assert any(f.startswith("unilake_job/") for f in files)
+    assert not any("__pycache__" in f or f.endswith(".pyc") for f in files)
+    assert not any(f.startswith(("tests/", "demo", "pom.xml", "package.py")) for f in files)
+    assert "__init__.py" not in files
+
+
+def test_service_role_trusts_managed_flink_for_this_application_only(synthesis: Synthesis) -> None:
+    synthesis.template("prod", "streaming").has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "kinesisanalytics.amazonaws.com"},
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": "333333333333"},
+                            "ArnEquals": {"aws:SourceArn": Match.any_value()},
+                        },
+                    }
+                ]
+            }
+        },
+    )
+
+
+def _statements(synthesis: Synthesis) -> dict[str, dict]:  # type: ignore[type-arg]
+    template = synthesis.template_json("prod", "streaming")
+    (policy,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def test_glue_update_only_on_sink_tables_and_no_create(synthesis: Synthesis) -> None:
+    statements = _statements(synthesis)
+    update = statements["CommitToSinkTables"]
+    assert update["Action"] == "glue:UpdateTable"
+    tables = [r for r in update["Resource"] if "table/" in str(r)]
+    assert len(tables) == 3
+    joined = str(update["Resource"])
+    assert "transactions" not in joined
+    for sink in ("sales_per_minute", "fraud_alerts", "quarantine"):
+        assert sink in joined
+    all_actions = {
+        a for s in statements.values() for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert not any(a.startswith("glue:Create") or a.startswith("glue:Delete") for a in all_actions)
+
+
+def test_s3_reads_on_source_writes_on_sinks_list_by_prefix_kms_via_s3(synthesis: Synthesis) -> None:
+    statements = _statements(synthesis)
+    base = "arn:aws:s3:::unilake-prod-lake-333333333333-us-east-1/warehouse/unilake_prod.db"
+    assert statements["ReadSourceTableFiles"]["Action"] == "s3:GetObject"
+    assert statements["ReadSourceTableFiles"]["Resource"] == f"{base}/transactions/*"
+    writes = statements["WriteSinkTableFiles"]
+    assert sorted(writes["Resource"]) == sorted(
+        f"{base}/{t}/*" for t in ("sales_per_minute", "fraud_alerts", "quarantine")
+    )
+    listing = statements["ListTableLocations"]
+    assert listing["Resource"] == "arn:aws:s3:::unilake-prod-lake-333333333333-us-east-1"
+    assert "warehouse/unilake_prod.db/transactions/*" in listing["Condition"]["StringLike"]["s3:prefix"]
+    assert statements["UseTheLakeKeyThroughS3Only"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    }
+    assert statements["PublishMetricsToTheFlinkNamespaceOnly"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "AWS/KinesisAnalytics"}
+    }
