@@ -25,18 +25,22 @@ class AwsFactory:
 
     ``endpoint_url`` (hidden CLI option ``--endpoint-url``) sends every call to one endpoint, such as a
     local moto server. ``profile`` picks a named AWS profile; otherwise boto3's default chain applies.
+    ``session_override`` injects a ready ``boto3.session.Session`` (tests: explicit dummy credentials).
     """
 
     region: str
     endpoint_url: str | None = None
     profile: str | None = None
+    session_override: Any = field(default=None, repr=False)
     _session: Any = field(default=None, init=False, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def session(self) -> Any:
         if self._session is None:
-            self._session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+            self._session = self.session_override or boto3.session.Session(
+                profile_name=self.profile, region_name=self.region
+            )
         return self._session
 
     def client(self, service: str) -> Any:

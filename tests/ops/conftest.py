@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pyarrow as pa
 import pytest
 from moto.server import ThreadedMotoServer
@@ -63,19 +64,20 @@ def prod() -> Environment:
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    """A real moto server on loopback, port chosen by the OS; dummy credentials for the whole session."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in DUMMY_CREDENTIALS.items():
-            patch.setenv(key, value)
-        patch.delenv("AWS_PROFILE", raising=False)
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+    """A real moto server on loopback, port chosen by the OS."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def dummy_session(region: str) -> boto3.session.Session:
+    """Explicit dummy credentials: the tests never read (or change) the environment's AWS settings."""
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
 
 
 # --- Iceberg tables in moto: in production CloudFormation creates them ----------------------------------
@@ -130,8 +132,13 @@ class Lake:
         return self._cached
 
     def fresh_catalog(self) -> Catalog:
-        """A catalog with its own boto3 clients, for another thread."""
-        return self.aws.catalog(self.env.config)
+        """A catalog with its own boto3 session and clients, for another thread."""
+        factory = AwsFactory(
+            region=self.aws.region,
+            endpoint_url=self.aws.endpoint_url,
+            session_override=dummy_session(self.aws.region),
+        )
+        return factory.catalog(self.env.config)
 
     @property
     def database(self) -> str:
@@ -139,7 +146,7 @@ class Lake:
 
 
 def create_lake(env: Environment, url: str, table_names: tuple[str, ...]) -> Lake:
-    aws = AwsFactory(region=env.config.region, endpoint_url=url)
+    aws = AwsFactory(region=env.config.region, endpoint_url=url, session_override=dummy_session(env.config.region))
     s3 = aws.client("s3")
     existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
     if env.config.lake_bucket_name not in existing:
@@ -265,6 +272,10 @@ def lake(prod: Environment, moto_url: str) -> Lake:
 
 @pytest.fixture
 def dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of the CLI's own credential chain (``--endpoint-url``): dummy keys in the environment."""
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
     for key, value in DUMMY_CREDENTIALS.items():
         monkeypatch.setenv(key, value)
 

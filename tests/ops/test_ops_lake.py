@@ -71,6 +71,7 @@ def test_tables_rejects_a_position_that_is_not_an_ancestor(lake: Any, append_tra
         _tables(lake, since_snapshot=12345)
 
 
+@pytest.mark.usefixtures("dummy_credentials")
 def test_tables_through_the_cli_with_the_hidden_endpoint(prod_lake: Any, append_transactions: Any) -> None:
     """The real CLI path: names from config/environments/prod.yaml, clients pointed at moto."""
     snapshot = append_transactions(prod_lake, "cli", 2)
@@ -149,6 +150,7 @@ def test_smoke_reports_wrong_aggregates(lake: Any, flink_player: Any) -> None:
         lake_ops.smoke(lake.catalog(), lake.env, out=out, count=3, timeout=60, poll=0.2, run_id="bad")
 
 
+@pytest.mark.usefixtures("dummy_credentials")
 def test_smoke_timeout_through_the_cli_is_one_line_and_non_zero(prod_lake: Any) -> None:
     out, err = io.StringIO(), io.StringIO()
     url = prod_lake.aws.endpoint_url or ""
