@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import NoRegionError
 from botocore.stub import ANY, Stubber
 
 from ops import flink
@@ -352,3 +353,25 @@ def test_unknown_environment_is_one_clear_line(command: str) -> None:
     assert err.getvalue().startswith("error: config/environments: unknown environment 'prodd' (known: ")
     assert "prod" in err.getvalue().split("known: ")[1]
     assert err.getvalue().count("\n") == 1
+
+
+def test_missing_region_is_one_clear_line() -> None:
+    def no_region(env: Any, args: Any) -> AwsFactory:
+        raise NoRegionError()
+
+    out, err = io.StringIO(), io.StringIO()
+
+    code = main(["status", "--env", "prod"], out=out, err=err, aws_factory=no_region)
+
+    assert code == 1
+    assert err.getvalue() == "error: no AWS region configured (set AWS_REGION or the profile's region)\n"
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_unknown_profile_is_one_clear_line() -> None:
+    out, err = io.StringIO(), io.StringIO()
+
+    code = main(["status", "--env", "prod", "--profile", "no-such-profile"], out=out, err=err)
+
+    assert code == 1
+    assert err.getvalue() == "error: The config profile (no-such-profile) could not be found\n"
