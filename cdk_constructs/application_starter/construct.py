@@ -1,0 +1,181 @@
+"""ApplicationStarter: starts a Managed Service for Apache Flink application after every deployment.
+
+CloudFormation creates an ``AWS::KinesisAnalyticsV2::Application`` in READY and never starts it. This
+construct adds a custom resource, run by the CDK Provider framework's asynchronous pattern (``on_event``
+once, then ``is_complete`` every ``QUERY_INTERVAL`` until ``timeout``), that starts the application when it
+is stopped (restoring the latest snapshot), waits until it is RUNNING and otherwise fails the deployment
+with the application's status; on delete it stops the application gracefully, which takes a snapshot.
+The handlers are in ``runtime/handler.py``.
+
+IAM: the handlers may describe, start and stop this one application and list its snapshots, on its ARN
+only, and write to their own log groups; the roles are ours, so no AWS managed policy is attached. The
+Provider framework's own Lambda functions get roles from here too (scoped log writing instead of
+``AWSLambdaBasicExecutionRole``); the framework adds to them ``lambda:InvokeFunction`` on the two handlers
+(``<arn>`` and ``<arn>:*``, i.e. their versions and aliases), ``lambda:GetFunction`` on the handlers and
+``states:StartExecution`` on its waiter state machine, whose role may invoke the framework's
+``isComplete``/``onTimeout`` functions (``<arn>`` and ``<arn>:*``). The waiter state machine's logging is
+left off: turning it on makes the framework grant CloudWatch Logs delivery actions on ``*``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CustomResource, Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+RESOURCE_TYPE = "Custom::FlinkApplicationStarter"
+
+HANDLER_ACTIONS = (
+    "kinesisanalytics:DescribeApplication",
+    "kinesisanalytics:StartApplication",
+    "kinesisanalytics:StopApplication",
+    "kinesisanalytics:ListApplicationSnapshots",
+)
+LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+DEFAULT_TIMEOUT = Duration.minutes(30)
+QUERY_INTERVAL = Duration.seconds(30)
+# Each handler invocation is a few API calls; the waiting happens between invocations.
+HANDLER_TIMEOUT = Duration.minutes(2)
+# CloudFormation waits at most an hour for a custom resource (ServiceTimeout ≤ 3600 s); keep headroom
+# so the Provider reports its own "Operation timed out" first.
+MAX_TIMEOUT = Duration.minutes(55)
+SERVICE_TIMEOUT_MARGIN = Duration.minutes(5)
+
+
+class ApplicationStarter(Construct):
+    """Starts ``application_name`` on create and on every update, and stops it on delete.
+
+    - ``application_name``: pass the ``CfnApplication``'s ``ref`` so the custom resource depends on the
+      application and runs after it is created or updated.
+    - ``update_token``: any string that changes whenever the application changes (e.g. a hash of its code
+      asset and configuration). ``AWS::KinesisAnalyticsV2::Application`` has no version attribute to use
+      instead. Without a change here, an update of the application alone does not run the handlers.
+    - ``allow_non_restored_state``: ``FlinkRunConfiguration.AllowNonRestoredState`` for starts.
+    - ``timeout``: how long a start or stop may take before the deployment fails (at most 55 minutes).
+    - ``stop_on_delete``: deleting the custom resource stops the application gracefully. That also
+      happens when this construct is removed or its id changes while the application stays: deploy once
+      with ``stop_on_delete=False`` before such a change.
+    - ``log_retention``, ``log_encryption_key``: for the log groups created here.
+
+    Every created resource is a public attribute.
+    """
+
+    handler_role: iam.Role
+    handler_policy: iam.ManagedPolicy
+    on_event_log_group: logs.LogGroup
+    is_complete_log_group: logs.LogGroup
+    on_event_function: lambda_.Function
+    is_complete_function: lambda_.Function
+    framework_log_group: logs.LogGroup
+    framework_on_event_role: iam.Role
+    framework_complete_and_timeout_role: iam.Role
+    provider: cr.Provider
+    resource: CustomResource
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        application_name: str,
+        application_arn: str,
+        allow_non_restored_state: bool,
+        update_token: str,
+        timeout: Duration = DEFAULT_TIMEOUT,
+        stop_on_delete: bool = True,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_encryption_key: kms.IKey | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if timeout.to_seconds() > MAX_TIMEOUT.to_seconds():
+            raise ValueError(
+                f"timeout must be at most {MAX_TIMEOUT.to_minutes()} minutes: CloudFormation waits an hour "
+                f"at most for a custom resource; got {timeout.to_human_string()}"
+            )
+        self._log_retention = log_retention
+        self._log_encryption_key = log_encryption_key
+
+        self.handler_role = iam.Role(
+            self,
+            "HandlerRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Describes, starts and stops one Managed Flink application; writes its own logs",
+        )
+        # A customer-managed policy, not the role's inline default policy (HIPAA/NIST/PCI
+        # IAMNoInlinePolicy). This one application, nothing else.
+        self.handler_policy = iam.ManagedPolicy(
+            self,
+            "HandlerPolicy",
+            roles=[self.handler_role],
+            statements=[iam.PolicyStatement(actions=list(HANDLER_ACTIONS), resources=[application_arn])],
+        )
+        self.on_event_log_group = self._log_group("OnEventLogs")
+        self.is_complete_log_group = self._log_group("IsCompleteLogs")
+        self.on_event_function = self._function("OnEvent", "handler.on_event", self.on_event_log_group)
+        self.is_complete_function = self._function("IsComplete", "handler.is_complete", self.is_complete_log_group)
+
+        self.framework_log_group = self._log_group("ProviderLogs")
+        self.framework_on_event_role = self._framework_role("FrameworkOnEventRole")
+        self.framework_complete_and_timeout_role = self._framework_role("FrameworkCompleteAndTimeoutRole")
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.on_event_function,
+            is_complete_handler=self.is_complete_function,
+            query_interval=QUERY_INTERVAL,
+            total_timeout=timeout,
+            log_group=self.framework_log_group,
+            framework_on_event_role=self.framework_on_event_role,
+            framework_complete_and_timeout_role=self.framework_complete_and_timeout_role,
+        )
+
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=self.provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            service_timeout=timeout.plus(SERVICE_TIMEOUT_MARGIN),
+            properties={
+                "ApplicationName": application_name,
+                "AllowNonRestoredState": allow_non_restored_state,
+                "StopOnDelete": stop_on_delete,
+                "UpdateToken": update_token,
+            },
+        )
+
+    def _log_group(self, construct_id: str) -> logs.LogGroup:
+        return logs.LogGroup(self, construct_id, retention=self._log_retention, encryption_key=self._log_encryption_key)
+
+    def _function(self, construct_id: str, handler: str, log_group: logs.LogGroup) -> lambda_.Function:
+        # Our role, so CDK attaches no AWSLambdaBasicExecutionRole: write to this log group only (its
+        # ARN as CloudFormation returns it ends in ":*", which covers its streams).
+        self.handler_policy.add_statements(
+            iam.PolicyStatement(actions=list(LOG_WRITE_ACTIONS), resources=[log_group.log_group_arn])
+        )
+        return lambda_.Function(
+            self,
+            construct_id,
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(RUNTIME_DIR), exclude=["__pycache__", "*.pyc"]),
+            role=self.handler_role,
+            timeout=HANDLER_TIMEOUT,
+            memory_size=256,
+            log_group=log_group,
+            description=f"Managed Flink application starter: {handler.rsplit('.', 1)[-1]}",
+        )
+
+    def _framework_role(self, construct_id: str) -> iam.Role:
+        """A role for the Provider's own functions, with log writing scoped to their log group."""
+        role = iam.Role(self, construct_id, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        role.add_to_policy(
+            iam.PolicyStatement(actions=list(LOG_WRITE_ACTIONS), resources=[self.framework_log_group.log_group_arn])
+        )
+        return role
