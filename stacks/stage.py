@@ -10,6 +10,7 @@ from unilake_config import Environment, EnvironmentConfig, TableSpec
 
 from .catalog_stack import CatalogShardStack, CatalogStack, add_catalog_shards
 from .lake_stack import LakeStack
+from .monitoring_stack import MonitoringStack
 from .network_stack import NetworkStack
 from .streaming_stack import StreamingStack
 
@@ -21,6 +22,7 @@ class UnilakeStage(Stage):
     catalog: CatalogStack
     catalog_shards: dict[int, CatalogShardStack]
     streaming: StreamingStack
+    monitoring: MonitoringStack
     tables: tuple[TableSpec, ...]
 
     def __init__(self, scope: Construct, *, environment: Environment) -> None:
@@ -51,3 +53,4 @@ class UnilakeStage(Stage):
                 service="kinesisanalytics", resource="application", resource_name=config.flink.application_name
             )
         )
+        self.monitoring = MonitoringStack(self, "monitoring", config=config, tables=environment.tables)

@@ -1,0 +1,289 @@
+"""FlinkMonitoring: the alarm topic, a dashboard and the alarms AWS recommends for one Flink 1.20 application.
+
+Built on aws-cdk-lib's CloudWatch L2. cdk-monitoring-constructs was evaluated: its Kinesis Data Analytics
+monitoring covers downtime, full restarts and failed checkpoints, but not checkpoint duration/size, heap,
+CPU, the records-out-stalled alarm or the freshness bound, so most alarms would be hand-written anyway,
+beside another jsii library to pin and load on every synth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from unilake_config import flink_metrics as names
+
+ONE_MINUTE = Duration.minutes(1)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Alarm thresholds; the checkpoint-duration one is derived from the checkpoint interval, never typed."""
+
+    checkpoint_interval_seconds: int
+    max_checkpoint_size_bytes: int
+    max_heap_percent: int
+    max_cpu_percent: int
+
+    @property
+    def max_checkpoint_duration_ms(self) -> int:
+        return names.under_provisioned_checkpoint_ms(self.checkpoint_interval_seconds)
+
+
+class FlinkMonitoring(Construct):
+    """Every created resource is a public attribute; ``alarms`` is keyed by a short name."""
+
+    topic_key: kms.Key
+    topic: sns.Topic
+    dashboard: cloudwatch.Dashboard
+    alarms: dict[str, cloudwatch.Alarm]
+    not_committing: cloudwatch.CompositeAlarm
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        application_name: str,
+        thresholds: Thresholds,
+        freshness_bounds: Mapping[str, int],
+        alarm_emails: Sequence[str] = (),
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """``freshness_bounds``: per source table, the seconds within which new data reaches the sinks."""
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.application_name = application_name
+
+        self.topic_key = kms.Key(
+            self,
+            "TopicKey",
+            description=f"Encrypts the alarm topic of {application_name}",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        # CloudWatch alarms publish to an encrypted topic only when the key lets them (AWS SNS guide,
+        # "Configure KMS permissions for AWS services"); limited to this account's alarms.
+        self.topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsOfThisAccount",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy "*" means "this key"
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+        self.topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name=f"unilake alarms: {application_name}",
+            master_key=self.topic_key,
+            enforce_ssl=True,
+        )
+        for email in alarm_emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+
+        self.alarms = self._alarms(thresholds)
+        self.not_committing = cloudwatch.CompositeAlarm(
+            self,
+            "NotCommitting",
+            composite_alarm_name=f"{application_name}-not-committing",
+            alarm_description=(
+                f"{application_name} commits to its Iceberg sinks only at successful checkpoints: it is down, its "
+                "checkpoints fail, or no checkpoint has been reported. Data stops being fresh."
+            ),
+            alarm_rule=cloudwatch.AlarmRule.any_of(
+                self.alarms["downtime"], self.alarms["failed-checkpoints"], self.alarms["no-checkpoint-reported"]
+            ),
+        )
+        self.not_committing.add_alarm_action(actions.SnsAction(self.topic))
+        for alarm in self.alarms.values():
+            alarm.add_alarm_action(actions.SnsAction(self.topic))
+            alarm.add_ok_action(actions.SnsAction(self.topic))
+
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{application_name}",
+            default_interval=Duration.hours(3),
+        )
+        self._widgets(thresholds, freshness_bounds)
+
+    def metric(self, name: str, statistic: str = "Maximum", period: Duration = ONE_MINUTE) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=names.NAMESPACE,
+            metric_name=name,
+            dimensions_map={names.APPLICATION_DIMENSION: self.application_name},
+            statistic=statistic,
+            period=period,
+        )
+
+    def _alarm(
+        self,
+        key: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        periods: int = 1,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> cloudwatch.Alarm:
+        return metric.create_alarm(
+            self,
+            f"Alarm-{key}",
+            alarm_name=f"{self.application_name}-{key}",
+            alarm_description=description,
+            threshold=threshold,
+            evaluation_periods=periods,
+            comparison_operator=comparison,
+            treat_missing_data=missing,
+        )
+
+    def _rate(self, metric_name: str, label: str) -> cloudwatch.MathExpression:
+        """How much a cumulative counter rose per second (RATE), so an old count does not keep alarming."""
+        return cloudwatch.MathExpression(
+            expression="RATE(m)", using_metrics={"m": self.metric(metric_name)}, label=label, period=ONE_MINUTE
+        )
+
+    def _alarms(self, thresholds: Thresholds) -> dict[str, cloudwatch.Alarm]:
+        duration_ms = thresholds.max_checkpoint_duration_ms
+        return {
+            "downtime": self._alarm(
+                "downtime",
+                self.metric(names.DOWNTIME),
+                threshold=0,
+                description="The job is not running (downtime > 0): it is restarting or failed.",
+            ),
+            "full-restarts": self._alarm(
+                "full-restarts",
+                self._rate(names.FULL_RESTARTS, "full restarts per second"),
+                threshold=0,
+                description="The job restarted (fullRestarts rising): look for a poison record or an exception.",
+            ),
+            "failed-checkpoints": self._alarm(
+                "failed-checkpoints",
+                self._rate(names.FAILED_CHECKPOINTS, "failed checkpoints per second"),
+                threshold=0,
+                description="Checkpoints are failing (numberOfFailedCheckpoints rising): no commit to the sinks.",
+            ),
+            "checkpoint-duration": self._alarm(
+                "checkpoint-duration",
+                self.metric(names.LAST_CHECKPOINT_DURATION),
+                threshold=duration_ms,
+                periods=3,
+                description=(
+                    f"Checkpoints take longer than 50% of the {thresholds.checkpoint_interval_seconds}s interval "
+                    f"(> {duration_ms} ms): the job is under-provisioned; add KPUs or parallelism."
+                ),
+            ),
+            "checkpoint-size": self._alarm(
+                "checkpoint-size",
+                self.metric(names.LAST_CHECKPOINT_SIZE),
+                threshold=thresholds.max_checkpoint_size_bytes,
+                periods=3,
+                description="Checkpoint state is larger than expected: state may be growing without bound.",
+            ),
+            "heap": self._alarm(
+                "heap",
+                self.metric(names.HEAP_MEMORY_UTILIZATION),
+                threshold=thresholds.max_heap_percent,
+                periods=5,
+                description=f"Heap above {thresholds.max_heap_percent}% for 5 minutes.",
+            ),
+            "cpu": self._alarm(
+                "cpu",
+                self.metric(names.CPU_UTILIZATION),
+                threshold=thresholds.max_cpu_percent,
+                periods=5,
+                description=f"CPU above {thresholds.max_cpu_percent}% for 5 minutes.",
+            ),
+            "records-out-stalled": self._alarm(
+                "records-out-stalled",
+                cloudwatch.MathExpression(
+                    expression="IF(rin > 0 AND rout <= 0, 1, 0)",
+                    using_metrics={
+                        "rin": self.metric(names.RECORDS_IN_PER_SECOND, "Average"),
+                        "rout": self.metric(names.RECORDS_OUT_PER_SECOND, "Average"),
+                    },
+                    label="records arrive but none leave",
+                    period=ONE_MINUTE,
+                ),
+                threshold=0,
+                periods=5,
+                description="Records arrive but none are emitted for 5 minutes.",
+            ),
+            "no-checkpoint-reported": self._alarm(
+                "no-checkpoint-reported",
+                self.metric(names.LAST_CHECKPOINT_DURATION, "SampleCount", Duration.minutes(5)),
+                threshold=1,
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                missing=cloudwatch.TreatMissingData.BREACHING,
+                description="No checkpoint metric for 5 minutes: the job is not running its checkpoints.",
+            ),
+        }
+
+    def _widgets(self, thresholds: Thresholds, freshness_bounds: Mapping[str, int]) -> None:
+        bounds = "\n".join(f"| `{table}` | {seconds} s |" for table, seconds in sorted(freshness_bounds.items()))
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(
+                markdown=(
+                    f"# {self.application_name}\n"
+                    "Freshness bound: new data in a source table is visible in the sinks at most one "
+                    "monitor-interval plus one checkpoint interval after it lands.\n\n"
+                    "| source table | freshness bound |\n|---|---|\n" + bounds
+                ),
+                width=24,
+                height=5,
+            ),
+            cloudwatch.AlarmStatusWidget(
+                title="Alarms", alarms=[*self.alarms.values(), self.not_committing], width=24, height=3
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Checkpoint duration (ms) vs 50% of the interval",
+                left=[self.metric(names.LAST_CHECKPOINT_DURATION)],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(
+                        value=thresholds.max_checkpoint_duration_ms, label="under-provisioned above"
+                    )
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Checkpoint size (bytes)", left=[self.metric(names.LAST_CHECKPOINT_SIZE)], width=12
+            ),
+            cloudwatch.GraphWidget(
+                title="Records in / out per second",
+                left=[
+                    self.metric(names.RECORDS_IN_PER_SECOND, "Average"),
+                    self.metric(names.RECORDS_OUT_PER_SECOND, "Average"),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Heap and CPU (%)",
+                left=[self.metric(names.HEAP_MEMORY_UTILIZATION), self.metric(names.CPU_UTILIZATION)],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Downtime, restarts, failed checkpoints",
+                left=[
+                    self.metric(names.DOWNTIME),
+                    self.metric(names.FULL_RESTARTS),
+                    self.metric(names.FAILED_CHECKPOINTS),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(title="KPUs", left=[self.metric(names.KPUS, "Average")], width=12),
+        )

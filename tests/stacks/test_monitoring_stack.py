@@ -1,0 +1,97 @@
+"""Alarms, topic and dashboard of the monitoring stack; thresholds derived from the config."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match
+
+from tests.conftest import Synthesis
+from unilake_config import flink_metrics as names
+
+# (env, checkpoint interval in the env file) -> the 50% rule's threshold in ms
+UNDER_PROVISIONED = [("prod", 20, 10_000), ("staging", 30, 15_000), ("dev", 30, 15_000)]
+
+
+def _alarms(synthesis: Synthesis, env: str) -> dict[str, dict]:  # type: ignore[type-arg]
+    template = synthesis.template_json(env, "monitoring")
+    return {
+        r["Properties"]["AlarmName"].removeprefix(f"unilake-{env}-"): r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+@pytest.mark.parametrize(("env", "interval_s", "threshold_ms"), UNDER_PROVISIONED)
+def test_checkpoint_duration_alarm_is_half_the_configured_interval(
+    synthesis: Synthesis, env: str, interval_s: int, threshold_ms: int
+) -> None:
+    config = synthesis.stages[env].config
+    assert config.flink.checkpoint_interval == interval_s
+    alarm = _alarms(synthesis, env)["checkpoint-duration"]
+    assert alarm["MetricName"] == names.LAST_CHECKPOINT_DURATION
+    assert alarm["Namespace"] == "AWS/KinesisAnalytics"
+    assert alarm["Dimensions"] == [{"Name": "Application", "Value": f"unilake-{env}"}]
+    assert alarm["Threshold"] == threshold_ms == config.flink.checkpoint_interval * 1000 * 0.5
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_the_recommended_alarms_exist_with_their_thresholds(synthesis: Synthesis) -> None:
+    alarms = _alarms(synthesis, "prod")
+    assert set(alarms) == {
+        "downtime",
+        "full-restarts",
+        "failed-checkpoints",
+        "checkpoint-duration",
+        "checkpoint-size",
+        "heap",
+        "cpu",
+        "records-out-stalled",
+        "no-checkpoint-reported",
+    }
+    assert alarms["downtime"]["MetricName"] == "downtime"
+    assert alarms["downtime"]["Threshold"] == 0
+    assert alarms["checkpoint-size"]["Threshold"] == 2048 * 1024 * 1024  # prod: max_checkpoint_size_mb 2048
+    assert alarms["heap"]["Threshold"] == 90
+    assert alarms["cpu"]["Threshold"] == 80
+    for rising in ("full-restarts", "failed-checkpoints"):
+        (expression, counter) = sorted(alarms[rising]["Metrics"], key=lambda m: "Expression" not in m)
+        assert expression["Expression"] == "RATE(m)"
+        metric_name = counter["MetricStat"]["Metric"]["MetricName"]
+        assert (
+            metric_name == {"full-restarts": "fullRestarts", "failed-checkpoints": "numberOfFailedCheckpoints"}[rising]
+        )
+    stalled = alarms["records-out-stalled"]["Metrics"]
+    assert any(m.get("Expression") == "IF(rin > 0 AND rout <= 0, 1, 0)" for m in stalled)
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in stalled if "MetricStat" in m} == {
+        "numRecordsInPerSecond",
+        "numRecordsOutPerSecond",
+    }
+    assert alarms["no-checkpoint-reported"]["TreatMissingData"] == "breaching"
+
+
+def test_every_alarm_notifies_the_encrypted_topic(synthesis: Synthesis) -> None:
+    template = synthesis.template("prod", "monitoring")
+    template.has_resource_properties(
+        "AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("TopicKey"), "Arn"]}}
+    )
+    template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "data-platform-oncall@example.com"}
+    )
+    topic_ref = next(iter(template.find_resources("AWS::SNS::Topic")))
+    for alarm in _alarms(synthesis, "prod").values():
+        assert alarm["AlarmActions"] == [{"Ref": topic_ref}]
+    template.has_resource_properties(
+        "AWS::CloudWatch::CompositeAlarm",
+        {"AlarmName": "unilake-prod-not-committing", "AlarmActions": [{"Ref": topic_ref}]},
+    )
+
+
+def test_dashboard_publishes_the_freshness_bound_per_source_table(synthesis: Synthesis) -> None:
+    template = synthesis.template_json("prod", "monitoring")
+    (dashboard,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    # prod: transactions polled every 10 s (registry override), checkpoints every 20 s -> 30 s
+    assert "| `transactions` | 30 s |" in body
+    assert names.freshness_bound_seconds(10, 20) == 30

@@ -1,0 +1,40 @@
+"""The names of the Managed Flink CloudWatch metrics unilake alarms on and reads: defined once.
+
+Namespace ``AWS/KinesisAnalytics``, dimension ``Application`` (AWS: "Metrics and dimensions in Managed
+Service for Apache Flink"; names as published for Flink 1.20 — Flink 2.2 drops ``fullRestarts`` for
+``numRestarts`` and deprecates ``uptime``/``downtime``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+NAMESPACE: Final = "AWS/KinesisAnalytics"
+APPLICATION_DIMENSION: Final = "Application"
+
+DOWNTIME: Final = "downtime"
+UPTIME: Final = "uptime"
+FULL_RESTARTS: Final = "fullRestarts"
+FAILED_CHECKPOINTS: Final = "numberOfFailedCheckpoints"
+LAST_CHECKPOINT_DURATION: Final = "lastCheckpointDuration"
+LAST_CHECKPOINT_SIZE: Final = "lastCheckpointSize"
+HEAP_MEMORY_UTILIZATION: Final = "heapMemoryUtilization"
+CPU_UTILIZATION: Final = "cpuUtilization"
+RECORDS_IN_PER_SECOND: Final = "numRecordsInPerSecond"
+RECORDS_OUT_PER_SECOND: Final = "numRecordsOutPerSecond"
+KPUS: Final = "KPUs"
+
+# A checkpoint that takes longer than this share of the checkpoint interval is the leading sign that
+# the job needs more KPUs or parallelism (AWS guidance for moderate volumes).
+UNDER_PROVISIONED_CHECKPOINT_RATIO: Final = 0.5
+
+
+def under_provisioned_checkpoint_ms(checkpoint_interval_seconds: int) -> int:
+    """The lastCheckpointDuration (ms) above which the job is under-provisioned: 50 % of the interval."""
+    return int(checkpoint_interval_seconds * 1000 * UNDER_PROVISIONED_CHECKPOINT_RATIO)
+
+
+def freshness_bound_seconds(monitor_interval_seconds: int, checkpoint_interval_seconds: int) -> int:
+    """How late data landed in a source table can be visible in the sinks, at most: one poll of the
+    source (monitor-interval) plus one checkpoint, when the sink commits."""
+    return monitor_interval_seconds + checkpoint_interval_seconds
