@@ -130,7 +130,7 @@ class FlinkMonitoring(Construct):
     def _alarm(
         self,
         key: str,
-        metric: cloudwatch.IMetric,
+        metric: cloudwatch.Metric | cloudwatch.MathExpression,
         *,
         threshold: float,
         description: str,
