@@ -14,11 +14,13 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
+from unilake_config import flink_metrics as metric_names
+
 from .errors import OpsError
 
-METRICS_NAMESPACE = "AWS/KinesisAnalytics"
-METRICS_DIMENSION = "Application"
-CHECKPOINT_METRICS = ("lastCheckpointDuration", "lastCheckpointSize")
+METRICS_NAMESPACE = metric_names.NAMESPACE
+METRICS_DIMENSION = metric_names.APPLICATION_DIMENSION
+CHECKPOINT_METRICS = (metric_names.LAST_CHECKPOINT_DURATION, metric_names.LAST_CHECKPOINT_SIZE)
 METRIC_LOOKBACK = timedelta(hours=3)
 RESTORE_FROM_LATEST = "RESTORE_FROM_LATEST_SNAPSHOT"
 
@@ -161,7 +163,7 @@ def status(
         out.write(f"snapshots     {'enabled' if snapshots_on else 'DISABLED: state is lost on stop/update'}\n")
 
     metrics = latest_checkpoint_metrics(cloudwatch, name, now)
-    duration, size = metrics["lastCheckpointDuration"], metrics["lastCheckpointSize"]
+    duration, size = metrics[metric_names.LAST_CHECKPOINT_DURATION], metrics[metric_names.LAST_CHECKPOINT_SIZE]
     if duration is None and size is None:
         hours = int(METRIC_LOOKBACK.total_seconds() // 3600)
         out.write(f"checkpoint    no lastCheckpointDuration/lastCheckpointSize datapoint in the last {hours} h\n")
