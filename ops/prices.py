@@ -16,7 +16,7 @@ from unilake_config import ConfigError
 
 # The loader's YAML reader (refuses duplicate keys) and its pydantic-error formatter, reused so the
 # price file reports problems exactly like the environment files do.
-from unilake_config.loader import _read_yaml, _validate
+from unilake_config.loader import load_model, read_yaml
 
 PRICES_FILE = "prices.yaml"
 
@@ -96,4 +96,4 @@ class PriceBook(_Frozen):
 def load_prices(config_dir: Path) -> tuple[PriceBook, Path]:
     """Read and validate ``<config_dir>/prices.yaml``; raises :class:`ConfigError` with a user message."""
     path = config_dir / PRICES_FILE
-    return _validate(PriceBook, _read_yaml(path), path), path
+    return load_model(PriceBook, read_yaml(path), path), path

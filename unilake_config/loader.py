@@ -62,7 +62,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
+    """A YAML file's data; :class:`ConfigError` naming the file if it cannot be read or parsed."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -89,7 +90,8 @@ def _location(loc: Sequence[int | str], data: Any) -> str:
     return text or "(top level)"
 
 
-def _validate(model: type[ModelT], data: Any, path: Path, context: str = "") -> ModelT:
+def load_model(model: type[ModelT], data: Any, path: Path) -> ModelT:
+    """Validate ``data`` read from ``path`` into ``model``; one :class:`ConfigError` listing file, field, reason."""
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(data).__name__}")
     try:
@@ -100,7 +102,7 @@ def _validate(model: type[ModelT], data: Any, path: Path, context: str = "") -> 
             reason = problem["msg"].removeprefix("Value error, ")
             if problem["type"] == "extra_forbidden":
                 reason = "unknown setting (check the spelling)"
-            lines.append(f"{path}: {_location(problem['loc'], data)}{context}: {reason}")
+            lines.append(f"{path}: {_location(problem['loc'], data)}: {reason}")
         raise ConfigError("\n".join(lines)) from None
 
 
@@ -115,14 +117,14 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
 
 
 def load_environment_file(path: Path) -> EnvironmentConfig:
-    config = _validate(EnvironmentConfig, _read_yaml(path), path)
+    config = load_model(EnvironmentConfig, read_yaml(path), path)
     if config.name != path.stem:
         raise ConfigError(f"{path}: name: {config.name!r} must match the file name ({path.stem!r})")
     return config
 
 
 def load_table_registry(path: Path, environment_names: frozenset[str]) -> TableRegistry:
-    registry = _validate(TableRegistry, _read_yaml(path), path)
+    registry = load_model(TableRegistry, read_yaml(path), path)
     for index, table in enumerate(registry.tables):
         for env_name in table.overrides:
             if env_name not in environment_names:
