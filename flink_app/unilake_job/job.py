@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, T
 from pyflink.table.catalog import ObjectPath
 
 from .properties import JobSettings, format_duration
-from .sql import PipelinePlan, build_plan
+from .sql import PROGRESS_TABLE, PipelinePlan, build_plan
 
 TERMINAL_STATES = ("FINISHED", "FAILED", "CANCELED")
 
@@ -138,8 +139,11 @@ def run_local(
     log(f"job {client.get_job_id()} is {status}; stopping after {run.idle_timeout_s:g}s without a new file")
     if on_running is not None:
         on_running()
+    assert settings.sink_path is not None
+    progress_dir = Path(settings.sink_path) / PROGRESS_TABLE
     seen = visible_inputs(folder)
     last_change = time.monotonic()
+    idle_since_read: float | None = None
     while True:
         time.sleep(0.25)
         status = job_status(result)
@@ -149,9 +153,17 @@ def run_local(
         if now_seen != seen:
             seen = now_seen
             last_change = time.monotonic()
-        elif time.monotonic() - last_change >= run.idle_timeout_s:
+            continue
+        if time.monotonic() - last_change < run.idle_timeout_s:
+            continue
+        # Idle: stop once the job has read (and committed the progress of) every file it can see.
+        behind = unread_files(folder, seen, progress_dir)
+        if not behind:
             break
-    log(f"no new input for {run.idle_timeout_s:g}s: stopping with drain")
+        idle_since_read = idle_since_read or time.monotonic()
+        if time.monotonic() - idle_since_read > max(120.0, 10 * run.idle_timeout_s):
+            raise JobFailedError(f"input not fully read after the idle timeout: {', '.join(sorted(behind))}")
+    log(f"no new input for {run.idle_timeout_s:g}s and every file read: stopping with drain")
     savepoint_dir = (run.checkpoint_dir / "savepoints") if run.checkpoint_dir else None
     client.stop_with_savepoint(True, savepoint_dir.resolve().as_uri() if savepoint_dir else None).result()
     client.get_job_execution_result().result()
@@ -171,6 +183,41 @@ def _wait_running(result: TableResult, *, checkpoint_dir: Path | None, timeout_s
             raise JobFailedError(f"streaming job ended before running, with status {status}")
         time.sleep(0.25)
     raise JobFailedError(f"streaming job not running after {timeout_s:g}s")
+
+
+_line_counts: dict[tuple[str, float, int], int] = {}
+
+
+def count_lines(path: Path) -> int:
+    """Lines of a landed input file (landed files never change: cached by name, mtime and size)."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime, stat.st_size)
+    if key not in _line_counts:
+        with path.open("rb") as file:
+            _line_counts[key] = sum(1 for _ in file)
+    return _line_counts[key]
+
+
+def read_progress(progress_dir: Path) -> dict[str, int]:
+    """Committed lines read per input file name, from the progress table of a local streaming run."""
+    totals: dict[str, int] = {}
+    if not progress_dir.is_dir():
+        return totals
+    for part in progress_dir.iterdir():
+        if part.name.startswith((".", "_")) or not part.is_file():
+            continue
+        for line in part.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                name = str(row["file_path"]).rsplit("/", 1)[-1]
+                totals[name] = totals.get(name, 0) + int(row["lines"])
+    return totals
+
+
+def unread_files(folder: Path, names: frozenset[str], progress_dir: Path) -> list[str]:
+    """Visible input files whose lines are not all read and committed yet."""
+    done = read_progress(progress_dir)
+    return [name for name in names if done.get(name, 0) < count_lines(folder / name)]
 
 
 def latest_checkpoint(checkpoint_dir: Path) -> Path | None:

@@ -36,6 +36,9 @@ CARD_WINDOWS_VIEW: Final = "unilake_card_windows"
 
 #: Output folder (local) / logical name of each sink.
 OUTPUT_TABLES: Final = ("sales_per_minute", "fraud_alerts", "quarantine")
+#: Local streaming only: lines read per input file, so the driver stops only once every file is read.
+PROGRESS_TABLE: Final = "_progress"
+PROGRESS_COLUMNS: Final[schemas.Columns] = (("file_path", "STRING"), ("lines", "BIGINT"))
 
 ICEBERG_CATALOG_IMPL: Final = "org.apache.iceberg.aws.glue.GlueCatalog"
 ICEBERG_IO_IMPL: Final = "org.apache.iceberg.aws.s3.S3FileIO"
@@ -197,11 +200,20 @@ def local_source_options(settings: JobSettings) -> dict[str, str]:
 
 
 def local_source_ddl(settings: JobSettings) -> str:
-    """One raw line per record: a line that is not a JSON object is kept for quarantine (MALFORMED)."""
+    """One raw line per record: a line that is not a JSON object is kept for quarantine (MALFORMED).
+
+    In streaming mode the file path and a processing-time attribute feed the progress table (see
+    :func:`progress_insert`)."""
     event_time = "JSON_VALUE(`line`, '$.event_time')"
+    progress_columns = (
+        "  `file_path` STRING NOT NULL METADATA FROM 'file.path' VIRTUAL,\n  `proc` AS PROCTIME(),\n"
+        if settings.mode == "streaming"
+        else ""
+    )
     return (
         f"CREATE TEMPORARY TABLE `{SOURCE_TABLE}` (\n"
         "  `line` STRING,\n"
+        f"{progress_columns}"
         f"  `rowtime` AS {rowtime_expr(event_time)},\n"
         f"  WATERMARK FOR `rowtime` AS `rowtime` - {_interval(settings.out_of_orderness_ms)}\n"
         f") WITH (\n  {options_clause(local_source_options(settings))}\n)"
@@ -368,6 +380,17 @@ def quarantine_insert(sink: str) -> str:
     )
 
 
+def progress_insert() -> str:
+    """Lines read per file and second of processing time (local streaming): committed at each checkpoint like
+    the outputs, so the driver knows when the job has read every file it can see."""
+    return (
+        f"INSERT INTO `unilake_sink_{PROGRESS_TABLE}`\n"
+        "SELECT `file_path`, COUNT(*)\n"
+        f"FROM TABLE(TUMBLE(TABLE `{SOURCE_TABLE}`, DESCRIPTOR(`proc`), INTERVAL '1' SECOND))\n"
+        "GROUP BY `file_path`, `window_start`, `window_end`"
+    )
+
+
 def pipeline_views(settings: JobSettings) -> tuple[str, ...]:
     return (
         classified_view(settings),
@@ -424,4 +447,7 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
         local_sink_ddl(settings, "fraud_alerts", schemas.FRAUD_ALERTS),
         local_sink_ddl(settings, "quarantine", schemas.QUARANTINE),
     )
+    if settings.mode == "streaming":
+        setup += (local_sink_ddl(settings, PROGRESS_TABLE, PROGRESS_COLUMNS),)
+        inserts += (progress_insert(),)
     return PipelinePlan(setup=setup + pipeline_views(settings), inserts=inserts)
