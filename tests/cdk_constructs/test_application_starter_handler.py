@@ -241,6 +241,22 @@ def test_a_rejected_latest_snapshot_restore_with_a_snapshot_is_not_retried_witho
     stub.assert_no_pending_responses()
 
 
+def test_a_rejected_latest_snapshot_restore_in_enhanced_snapshot_mode_is_not_retried(
+    client: Any, stub: Stubber
+) -> None:
+    # Enhanced snapshots are not listed by ListApplicationSnapshots: no evidence of "no state", no fallback.
+    response = _detail("READY")
+    response["ApplicationDetail"]["ApplicationConfigurationDescription"] = {
+        "ApplicationSnapshotConfigurationDescription": {"SnapshotsEnabled": True, "SnapshotMode": "ENHANCED_SNAPSHOTS"}
+    }
+    stub.add_response("describe_application", response, {"ApplicationName": NAME})
+    stub.add_client_error("start_application", "InvalidArgumentException", "no snapshot", 400)
+
+    with pytest.raises(ClientError, match="no snapshot"):
+        handler.on_event(_event("Create"), None, client)
+    stub.assert_no_pending_responses()
+
+
 def test_other_start_errors_are_raised_without_a_fallback(client: Any, stub: Stubber) -> None:
     _describe(stub, "READY")
     stub.add_client_error("start_application", "ResourceInUseException", "busy", 400)

@@ -39,6 +39,7 @@ STOPPING = frozenset({"STOPPING", "FORCE_STOPPING"})
 
 RESTORE_FROM_LATEST_SNAPSHOT = "RESTORE_FROM_LATEST_SNAPSHOT"
 SKIP_RESTORE_FROM_SNAPSHOT = "SKIP_RESTORE_FROM_SNAPSHOT"
+LEGACY_SNAPSHOTS = "APPLICATION_SNAPSHOTS_LEGACY"
 # Errors StartApplication returns for a request the service will not accept as such.
 _REJECTED_START = frozenset(
     {"InvalidArgumentException", "InvalidApplicationConfigurationException", "InvalidRequestException"}
@@ -119,7 +120,7 @@ def _start_if_stopped(client: KinesisAnalyticsV2Client, name: str, allow_non_res
         raise ApplicationFailedError(f"Managed Flink application {name} does not exist; nothing to start.")
     status = detail["ApplicationStatus"]
     if status == READY:
-        operation_id, restore_type = _start(client, name, allow_non_restored_state)
+        operation_id, restore_type = _start(client, detail, allow_non_restored_state)
         LOGGER.info("started %s with %s (operation %s)", name, restore_type, operation_id)
         return {START_REQUESTED: True, OPERATION_ID: operation_id, RESTORE_TYPE: restore_type}
     if status == RUNNING or status in STARTING_UP:
@@ -130,24 +131,37 @@ def _start_if_stopped(client: KinesisAnalyticsV2Client, name: str, allow_non_res
     raise ApplicationFailedError(_failure_message(detail, operation_id=None))
 
 
-def _start(client: KinesisAnalyticsV2Client, name: str, allow_non_restored_state: bool) -> tuple[str, str]:
-    """StartApplication restoring the latest snapshot, with the documented no-snapshot fallback.
+def _start(client: KinesisAnalyticsV2Client, detail: dict[str, Any], allow_non_restored_state: bool) -> tuple[str, str]:
+    """StartApplication restoring the latest snapshot, with a guarded no-snapshot fallback.
 
     On a first start there is no snapshot. RESTORE_FROM_LATEST_SNAPSHOT then starts without state:
     hashicorp/terraform-provider-aws internal/service/kinesisanalyticsv2/application_test.go,
     TestAccKinesisAnalyticsV2Application_FlinkApplication_restoreFromSnapshot, step 1, creates a new
     snapshot-enabled application and starts it with RESTORE_FROM_LATEST_SNAPSHOT and reaches RUNNING.
-    The API reference does not say so in words, so if the service ever rejects the request, and only when
-    ListApplicationSnapshots shows no usable (READY) snapshot, i.e. there is no state to lose, the start is
-    retried with SKIP_RESTORE_FROM_SNAPSHOT. With a snapshot present, the rejection is raised as is.
+    The API reference does not say so in words, so if the service ever rejects the request, the start is
+    retried with SKIP_RESTORE_FROM_SNAPSHOT only when there is provably no state to lose: the application
+    uses legacy application snapshots (ListApplicationSnapshots does not list ENHANCED_SNAPSHOTS-mode
+    snapshots, which live in the account-wide ListSnapshots) and none of them is READY. Otherwise the
+    rejection is raised as is.
     """
+    name = detail["ApplicationName"]
     try:
         return _start_application(client, name, RESTORE_FROM_LATEST_SNAPSHOT, allow_non_restored_state)
     except ClientError as error:
-        if _error_code(error) not in _REJECTED_START or _has_ready_snapshot(client, name):
+        if (
+            _error_code(error) not in _REJECTED_START
+            or _snapshot_mode(detail) != LEGACY_SNAPSHOTS
+            or _has_ready_snapshot(client, name)
+        ):
             raise
         LOGGER.warning("%s rejected %s and has no snapshot: %s", name, RESTORE_FROM_LATEST_SNAPSHOT, error)
         return _start_application(client, name, SKIP_RESTORE_FROM_SNAPSHOT, allow_non_restored_state)
+
+
+def _snapshot_mode(detail: dict[str, Any]) -> str:
+    configuration = detail.get("ApplicationConfigurationDescription", {})
+    snapshots = configuration.get("ApplicationSnapshotConfigurationDescription", {})
+    return str(snapshots.get("SnapshotMode", LEGACY_SNAPSHOTS))  # absent: legacy (the API default)
 
 
 def _start_application(
