@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flink_test_support import (
     CRAFTED_FILES,
     CRAFTED_REPLAYS,
@@ -21,8 +20,6 @@ from flink_test_support import (
     read_table,
     tx,
 )
-
-pytestmark = pytest.mark.timeout(600)
 
 T = "2026-11-25T"
 

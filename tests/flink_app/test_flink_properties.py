@@ -166,3 +166,10 @@ def test_to_property_groups_validates_and_renders_strings() -> None:
 )
 def test_format_duration(millis: int, text: str) -> None:
     assert p.format_duration(millis) == text
+
+
+@pytest.mark.parametrize("name", ["application_properties.msf.json", "application_properties.local.json"])
+def test_example_files_parse(name: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "flink_app" / "examples" / name
+    settings = p.load_settings(path)
+    assert settings.profile in name
