@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     except job.JobFailedError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_JOB_FAILED
+    except Exception as error:  # a Flink/py4j error: one line here, the details are in the Flink log
+        first_line = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+        print(f"error: the Flink job failed: {first_line.strip()}", file=sys.stderr)
+        return EXIT_JOB_FAILED
 
 
 if __name__ == "__main__":
