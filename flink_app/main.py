@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_JOB_FAILED
     except Exception as error:  # a Flink/py4j error: one line here, the details are in the Flink log
-        first_line = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+        java = getattr(error, "java_exception", None)  # py4j: the Java message is the useful one
+        text = str(java.getMessage()) if java is not None else str(error)
+        first_line = next((line for line in text.splitlines() if line.strip()), type(error).__name__)
         print(f"error: the Flink job failed: {first_line.strip()}", file=sys.stderr)
         return EXIT_JOB_FAILED
 
