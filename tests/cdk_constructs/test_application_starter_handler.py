@@ -107,6 +107,30 @@ def _start_params(restore_type: str, allow_non_restored_state: bool = False) -> 
     }
 
 
+def _no_failed_operations(stub: Stubber) -> None:
+    stub.add_response(
+        "list_application_operations",
+        {"ApplicationOperationInfoList": []},
+        {"ApplicationName": NAME, "OperationStatus": "FAILED", "Limit": 50},
+    )
+
+
+def _failed_operation(stub: Stubber, operation: str, operation_id: str, error: str) -> None:
+    stub.add_response(
+        "describe_application_operation",
+        {
+            "ApplicationOperationInfoDetails": {
+                "Operation": operation,
+                "StartTime": datetime(2026, 11, 25, 10, 0, tzinfo=UTC),
+                "EndTime": datetime(2026, 11, 25, 10, 3, tzinfo=UTC),
+                "OperationStatus": "FAILED",
+                "OperationFailureDetails": {"ErrorInfo": {"ErrorString": error}},
+            }
+        },
+        {"ApplicationName": NAME, "OperationId": operation_id},
+    )
+
+
 STOP_PARAMS = {"ApplicationName": NAME, "Force": False}
 IN_PROGRESS = ["STARTING", "UPDATING", "AUTOSCALING", "MAINTENANCE"]
 NOT_GOING_TO_RUN = ["READY", "STOPPING", "FORCE_STOPPING", "DELETING", "ROLLING_BACK", "ROLLED_BACK"]
@@ -185,6 +209,7 @@ def test_create_while_the_application_is_going_down_fails_with_its_status(
     client: Any, stub: Stubber, status: str
 ) -> None:
     _describe(stub, status)
+    _no_failed_operations(stub)
 
     with pytest.raises(handler.ApplicationFailedError, match=f"is {status}, not RUNNING"):
         handler.on_event(_event("Create"), None, client)
@@ -297,6 +322,7 @@ def test_a_failed_start_fails_the_deployment_with_what_the_service_says(
     client: Any, stub: Stubber, status: str
 ) -> None:
     _describe(stub, status)
+    _failed_operation(stub, "StartApplication", "op-1", "java.lang.ClassNotFoundException: IcebergCatalogFactory")
 
     with pytest.raises(handler.ApplicationFailedError) as failure:
         handler.is_complete(_after_start(), None, client)
@@ -304,6 +330,7 @@ def test_a_failed_start_fails_the_deployment_with_what_the_service_says(
     stub.assert_no_pending_responses()
     message = str(failure.value)
     assert f"{NAME} is {status}, not RUNNING" in message
+    assert "StartApplication op-1 FAILED: java.lang.ClassNotFoundException: IcebergCatalogFactory" in message
     assert "version 7" in message
     assert LOG_STREAM in message
     assert f"describe-application-operation --application-name {NAME} --operation-id op-1" in message
@@ -311,10 +338,53 @@ def test_a_failed_start_fails_the_deployment_with_what_the_service_says(
 
 def test_a_failure_without_a_start_of_ours_points_at_the_operation_list(client: Any, stub: Stubber) -> None:
     _describe(stub, "READY")
+    _no_failed_operations(stub)
     event = {**_event("Update"), "StartRequested": False}
 
     with pytest.raises(handler.ApplicationFailedError, match=f"list-application-operations --application-name {NAME}"):
         handler.is_complete(event, None, client)
+    stub.assert_no_pending_responses()
+
+
+def test_a_failed_update_of_cloudformation_s_reports_the_latest_failed_operation(client: Any, stub: Stubber) -> None:
+    _describe(stub, "READY")
+    stub.add_response(
+        "list_application_operations",
+        {
+            "ApplicationOperationInfoList": [
+                {
+                    "Operation": "StartApplication",
+                    "OperationId": "op-old",
+                    "OperationStatus": "FAILED",
+                    "StartTime": datetime(2026, 11, 1, tzinfo=UTC),
+                },
+                {
+                    "Operation": "UpdateApplication",
+                    "OperationId": "op-new",
+                    "OperationStatus": "FAILED",
+                    "StartTime": datetime(2026, 11, 25, tzinfo=UTC),
+                },
+            ]
+        },
+        {"ApplicationName": NAME, "OperationStatus": "FAILED", "Limit": 50},
+    )
+    _failed_operation(stub, "UpdateApplication", "op-new", "Snapshot is not compatible with the new job graph")
+    event = {**_event("Update"), "StartRequested": False}
+
+    with pytest.raises(
+        handler.ApplicationFailedError,
+        match="UpdateApplication op-new FAILED: Snapshot is not compatible with the new job graph",
+    ):
+        handler.is_complete(event, None, client)
+    stub.assert_no_pending_responses()
+
+
+def test_a_failure_whose_operation_cannot_be_read_still_fails_with_the_status(client: Any, stub: Stubber) -> None:
+    _describe(stub, "READY")
+    stub.add_client_error("describe_application_operation", "AccessDeniedException", "not allowed", 400)
+
+    with pytest.raises(handler.ApplicationFailedError, match=f"{NAME} is READY, not RUNNING"):
+        handler.is_complete(_after_start(), None, client)
     stub.assert_no_pending_responses()
 
 
@@ -437,7 +507,7 @@ def starter_template() -> tuple[ApplicationStarter, assertions.Template]:
     return starter, assertions.Template.from_stack(stack)
 
 
-def test_the_handler_policy_allows_exactly_the_four_actions_on_the_application_and_its_own_logs(
+def test_the_handler_policy_allows_exactly_its_actions_on_the_application_and_its_own_logs(
     starter_template: tuple[ApplicationStarter, assertions.Template],
 ) -> None:
     starter, template = starter_template
@@ -494,7 +564,7 @@ def test_the_handlers_are_python_functions_polled_every_30_seconds_for_30_minute
     for entry in ("handler.on_event", "handler.is_complete"):
         template.has_resource_properties(
             "AWS::Lambda::Function",
-            {"Handler": entry, "Runtime": "python3.12", "LoggingConfig": {"LogGroup": assertions.Match.any_value()}},
+            {"Handler": entry, "Runtime": "python3.14", "LoggingConfig": {"LogGroup": assertions.Match.any_value()}},
         )
     (machine,) = template.find_resources("AWS::StepFunctions::StateMachine").values()
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]

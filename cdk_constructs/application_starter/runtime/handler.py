@@ -1,7 +1,7 @@
 """Starts a Managed Service for Apache Flink application after CloudFormation creates or updates it,
 and stops it gracefully when the custom resource is deleted.
 
-Runs in AWS Lambda (Python 3.12) behind the CDK Provider framework's asynchronous pattern: ``on_event``
+Runs in AWS Lambda (Python 3.14) behind the CDK Provider framework's asynchronous pattern: ``on_event``
 acts once, ``is_complete`` is polled until the application is RUNNING (create/update) or READY (delete).
 Returning reports success; raising reports failure with the exception's message, which becomes the
 CloudFormation error (aws-cdk-lib custom-resources README, "Asynchronous Providers: isComplete").
@@ -13,10 +13,11 @@ Facts relied on (service model of botocore 1.44 for kinesisanalyticsv2; API refe
 - A non-forced StopApplication is accepted only in RUNNING and takes a snapshot first when snapshots are
   enabled; ``Force`` stops without one (API reference StopApplication).
 - ``ApplicationDetail`` (DescribeApplication) has no field that carries a failure reason: the reason of a
-  failed start is in DescribeApplicationOperation's ``OperationFailureDetails.ErrorInfo.ErrorString`` and
-  in the application's CloudWatch log stream. ``ApplicationMaintenanceConfigurationDescription`` only holds
-  the maintenance window. The error raised here therefore names the status, the operation id to look up
-  and the log stream.
+  failed start or update is in DescribeApplicationOperation's
+  ``ApplicationOperationInfoDetails.OperationFailureDetails.ErrorInfo.ErrorString`` (and in the
+  application's CloudWatch log stream). The error raised here quotes that string: for our own start by its
+  operation id, otherwise from the most recent FAILED operation (ListApplicationOperations). When the
+  lookup itself fails, the error still names the status, the command to run and the log stream.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def is_complete(event: dict[str, Any], context: Any = None, client: KinesisAnaly
     # READY or STOPPING after a start, FORCE_STOPPING, DELETING, ROLLING_BACK, ROLLED_BACK, or a status
     # this code does not know: the application is not going to run. Fail the deployment with what the
     # service says about it.
-    raise ApplicationFailedError(_failure_message(detail, operation_id=event.get(OPERATION_ID)))
+    raise ApplicationFailedError(_failure_message(detail, operation_id=event.get(OPERATION_ID), client=client))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def _start_if_stopped(client: KinesisAnalyticsV2Client, name: str, allow_non_res
         # which snapshots and restarts it itself. Nothing to start; is_complete waits for RUNNING.
         LOGGER.info("application %s is %s; not starting it", name, status)
         return {START_REQUESTED: False}
-    raise ApplicationFailedError(_failure_message(detail, operation_id=None))
+    raise ApplicationFailedError(_failure_message(detail, operation_id=None, client=client))
 
 
 def _start(client: KinesisAnalyticsV2Client, detail: dict[str, Any], allow_non_restored_state: bool) -> tuple[str, str]:
@@ -273,12 +274,38 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def _failure_message(detail: dict[str, Any], *, operation_id: str | None) -> str:
+def _failure_message(detail: dict[str, Any], *, operation_id: str | None, client: KinesisAnalyticsV2Client) -> str:
     name = detail.get("ApplicationName", "?")
+    reason = _operation_failure(client, name, operation_id)
     return (
         f"Managed Flink application {name} is {detail.get('ApplicationStatus')}, not RUNNING "
         f"(version {detail.get('ApplicationVersionId')}, last updated {detail.get('LastUpdateTimestamp')}). "
+        + (f"{reason} " if reason else "")
         + _where_to_look(detail, operation_id=operation_id)
+    )
+
+
+def _operation_failure(client: KinesisAnalyticsV2Client, name: str, operation_id: str | None) -> str | None:
+    """The service's own error for ``operation_id``, or for the latest failed operation when there is none."""
+    try:
+        if not operation_id:
+            failed = client.list_application_operations(ApplicationName=name, OperationStatus="FAILED", Limit=50)
+            operations = failed.get("ApplicationOperationInfoList", [])
+            if not operations:
+                return None
+            latest = max(operations, key=lambda o: o.get("StartTime") or o.get("EndTime") or 0)
+            operation_id = str(latest["OperationId"])
+        info = client.describe_application_operation(ApplicationName=name, OperationId=operation_id)
+    except ClientError as error:
+        LOGGER.warning("could not read the failure of %s's operation %s: %s", name, operation_id, error)
+        return None
+    details = info.get("ApplicationOperationInfoDetails", {})
+    error_info = details.get("OperationFailureDetails", {}).get("ErrorInfo", {})
+    if not error_info.get("ErrorString"):
+        return None
+    return (
+        f"{details.get('Operation', 'Operation')} {operation_id} {details.get('OperationStatus', 'FAILED')}: "
+        f"{error_info['ErrorString']}"
     )
 
 
