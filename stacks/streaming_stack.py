@@ -7,7 +7,10 @@ tables' locations and writes on the sinks', and the lake key only through S3.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import CfnParameter, CfnRule, CfnRuleAssertion, Duration, Fn, IgnoreMode, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -16,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from cdk_constructs.application_starter import ApplicationStarter
 from cdk_constructs.flink_application import FlinkApplication
 from cdk_constructs.glue_database import catalog_arn, database_arn, table_arn
 from cdk_constructs.network import RETENTION_DAYS, Network
@@ -68,6 +72,8 @@ class StreamingStack(Stack):
     code: s3_assets.Asset
     flink: FlinkApplication
     jar_guard: CfnParameter
+    starter_log_key: kms.Key
+    starter: ApplicationStarter
 
     def __init__(
         self,
@@ -122,6 +128,55 @@ class StreamingStack(Stack):
             "HTTPS to S3 through the gateway endpoint",
         )
         self._grant_tables(config, tables, lake_key)
+        self._start_on_every_deploy(config, property_groups)
+
+    def _start_on_every_deploy(self, config: EnvironmentConfig, property_groups: list[dict[str, Any]]) -> None:
+        """CloudFormation leaves a created or updated application READY: start it, restoring the latest snapshot."""
+        self.starter_log_key = kms.Key(
+            self,
+            "StarterLogKey",
+            description=f"Encrypts the log groups of {config.flink.application_name}'s start/restore handlers",
+            enable_key_rotation=True,
+            removal_policy=removal_policy(config),
+        )
+        self.starter_log_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsForThisStacksLogGroups",
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],  # in a key policy "*" means "this key"
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{self.stack_name}-*"
+                        )
+                    }
+                },
+            )
+        )
+        # Changes whenever the code or the application's configuration changes, so the starter runs after
+        # every update of the application (the application itself exposes no version attribute).
+        update_token = hashlib.sha256(
+            json.dumps(
+                {
+                    "code": self.code.asset_hash,
+                    "properties": property_groups,
+                    "flink": config.flink.model_dump(mode="json"),
+                },
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
+        self.starter = ApplicationStarter(
+            self,
+            "JobStarter",
+            application_name=self.flink.application.ref,
+            application_arn=self.flink.application_arn,
+            allow_non_restored_state=config.flink.allow_non_restored_state,
+            update_token=update_token,
+            log_retention=RETENTION_DAYS[config.flink.log_retention_days],
+            log_encryption_key=self.starter_log_key,
+        )
+        self.starter.resource.node.add_dependency(self.flink.logging_option)
 
     def _refuse_deploy_without_jar(self) -> CfnParameter:
         """CloudFormation refuses the stack, before changing anything, when the zip lacks the jar.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match
 
+from cdk_constructs.application_starter.construct import HANDLER_ACTIONS
 from flink_app.unilake_job import properties as job
 from stacks.streaming_stack import FLINK_APP_DIR
 from tests.conftest import Synthesis
@@ -203,7 +204,11 @@ def test_service_role_trusts_managed_flink_for_this_application_only(synthesis: 
 
 def _statements(synthesis: Synthesis) -> dict[str, dict]:  # type: ignore[type-arg]
     template = synthesis.template_json("prod", "streaming")
-    (policy,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+    (policy,) = [
+        r
+        for logical_id, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and logical_id.startswith("JobServicePolicy")
+    ]
     return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 
@@ -240,4 +245,72 @@ def test_s3_reads_on_source_writes_on_sinks_list_by_prefix_kms_via_s3(synthesis:
     }
     assert statements["PublishMetricsToTheFlinkNamespaceOnly"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": "AWS/KinesisAnalytics"}
+    }
+
+
+def _resources(template: dict, kind: str) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_the_application_is_started_restoring_its_latest_snapshot_after_every_deploy(
+    synthesis: Synthesis, env: str
+) -> None:
+    template = synthesis.template_json(env, "streaming")
+    (app_id,) = _resources(template, "AWS::KinesisAnalyticsV2::Application")
+    (logging_id,) = _resources(template, "AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption")
+    (starter,) = _resources(template, "Custom::FlinkApplicationStarter").values()
+    properties = starter["Properties"]
+    assert properties["ApplicationName"] == {"Ref": app_id}
+    assert properties["AllowNonRestoredState"] is False
+    assert properties["StopOnDelete"] is True
+    assert len(properties["UpdateToken"]) == 64
+    # Started only once its logging is attached, so a failed start leaves its reason in the log stream,
+    # and once the handlers' managed policy is attached to their role.
+    (handler_policy_id,) = [k for k in _resources(template, "AWS::IAM::ManagedPolicy") if "StarterHandlerPolicy" in k]
+    assert sorted(starter["DependsOn"]) == sorted([logging_id, handler_policy_id])
+
+
+def test_the_starter_may_only_operate_this_one_application(synthesis: Synthesis) -> None:
+    template = synthesis.template_json("prod", "streaming")
+    (handler_policy,) = [
+        r for k, r in _resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("JobStarterHandlerPolicy")
+    ]
+    statements = handler_policy["Properties"]["PolicyDocument"]["Statement"]
+    flink = [s for s in statements if str(s["Action"][0]).startswith("kinesisanalytics:")]
+    assert flink == [{"Action": sorted(HANDLER_ACTIONS), "Effect": "Allow", "Resource": PROD_APP}]
+
+
+def test_the_update_token_changes_with_the_code_and_the_configuration(synthesis: Synthesis) -> None:
+    tokens = {
+        env: next(
+            iter(_resources(synthesis.template_json(env, "streaming"), "Custom::FlinkApplicationStarter").values())
+        )["Properties"]["UpdateToken"]
+        for env in ("dev", "staging", "prod")
+    }
+    assert len(set(tokens.values())) == 3, "each environment's configuration gives its own token"
+
+
+def test_the_starter_logs_are_encrypted_with_a_key_only_this_stack_s_log_groups_may_use(
+    synthesis: Synthesis,
+) -> None:
+    template = synthesis.template_json("prod", "streaming")
+    starter_groups = {
+        k: r for k, r in _resources(template, "AWS::Logs::LogGroup").items() if k.startswith("JobStarter")
+    }
+    assert len(starter_groups) == 3  # onEvent, isComplete, the Provider framework
+    (key_id,) = [k for k in _resources(template, "AWS::KMS::Key") if k.startswith("StarterLogKey")]
+    for group in starter_groups.values():
+        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        assert group["Properties"]["RetentionInDays"] > 0
+    key = _resources(template, "AWS::KMS::Key")[key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    (logs_statement,) = [
+        s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowCloudWatchLogsForThisStacksLogGroups"
+    ]
+    assert logs_statement["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs_statement["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:333333333333:log-group:prod-streaming-*"
+        }
     }
