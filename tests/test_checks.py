@@ -61,3 +61,20 @@ def test_templates_match_their_snapshots(synthesis: Synthesis, snapshot: Snapsho
     snapshot = snapshot.use_extension(JSONSnapshotExtension)
     for env_name, stack in synthesis.stacks():
         assert masked(synthesis.template_path(env_name, stack.node.id)) == snapshot(name=stack.stack_name)
+
+
+def test_masking_leaves_no_trace_of_any_asset_hash(synthesis: Synthesis) -> None:
+    """What makes the snapshots survive an edit inside an asset folder (flink_app/, the starter's handler):
+    every value CDK derives from an asset's content is a 64-hex hash, masked whole, so no prefix of one
+    (as in a truncated name) is left in a masked template."""
+    asset_hashes = {
+        asset_hash
+        for manifest in synthesis.outdir.glob("assembly-*/*.assets.json")
+        for asset_hash, asset in json.loads(manifest.read_text()).get("files", {}).items()
+        if not asset["source"]["path"].endswith(".template.json")  # the templates themselves are assets too
+    }
+    assert len(asset_hashes) >= 2, "the job's zip and the starter's handler code"
+    for path in synthesis.all_template_paths():
+        text = json.dumps(masked(path))
+        left = sorted(h for h in asset_hashes if h[:8] in text)
+        assert left == [], f"{path.name} still holds part of asset hash(es) {left} after masking"
