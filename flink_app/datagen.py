@@ -11,10 +11,15 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+FIELDS = ("transaction_id", "store_id", "region", "sku", "card_id", "quantity", "unit_price", "event_time")
+_ISO_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?Z")
 
 REGIONS = ("eu-west", "eu-central", "us-east", "us-west", "ap-south")
 START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
@@ -94,3 +99,31 @@ def land(folder: Path, name: str, lines: Iterator[str] | list[str]) -> int:
             count += 1
     os.replace(tmp, folder / name)
     return count
+
+
+def typed_line(line: str) -> str | None:
+    """The row an Iceberg ``transactions`` table would hold for a JSON line (typed quantity and price, event
+    time without the ``Z``, as JSON the filesystem connector reads into typed columns), or None when its
+    typed columns could not hold the record (malformed, missing field, bad type or event time). Negative
+    quantities or prices stay: an int or decimal column holds them, and the pipeline quarantines them."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(record, dict) or any(record.get(f) is None for f in FIELDS):
+        return None
+    try:
+        quantity = int(str(record["quantity"]))
+        price = Decimal(str(record["unit_price"]))
+    except (ValueError, InvalidOperation):
+        return None
+    time_text = str(record["event_time"])
+    exponent = price.as_tuple().exponent
+    if not _ISO_UTC.fullmatch(time_text) or not isinstance(exponent, int) or exponent < -2:
+        return None
+    try:
+        datetime.fromisoformat(time_text)
+    except ValueError:
+        return None
+    record.update(quantity=quantity, unit_price=str(price), event_time=time_text[:-1])
+    return json.dumps(record)

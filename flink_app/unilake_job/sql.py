@@ -20,7 +20,8 @@ Pipeline (all Flink SQL built-ins, no Python UDF on the per-record path):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -451,3 +452,41 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
         setup += (local_sink_ddl(settings, PROGRESS_TABLE, PROGRESS_COLUMNS),)
         inserts += (progress_insert(),)
     return PipelinePlan(setup=setup + pipeline_views(settings), inserts=inserts)
+
+
+_READ_HINT = re.compile(r" /\*\+ OPTIONS\(.*\) \*/")
+
+
+def msf_plan_on_local_files(settings: JobSettings, *, typed_folder: Path, sink_path: Path) -> PipelinePlan:
+    """The msf profile's statements with only the Iceberg pieces swapped for local files (tests, benchmark).
+
+    The Iceberg jar cannot run on machines without Maven Central: the source keeps its typed columns,
+    rowtime and watermark but reads JSON files of typed rows (``typed_folder``), the read hint is dropped
+    (the filesystem connector rejects Iceberg's options; the hint is unit-tested on its own), no catalog is
+    created, and the inserts write to the local profile's sinks under ``sink_path``. The views and INSERT
+    text are exactly the msf ones.
+    """
+    override = {
+        "connector": "filesystem",
+        "path": typed_folder.resolve().as_uri(),
+        "format": "json",
+        "json.timestamp-format.standard": "ISO-8601",
+    }
+    plan = build_plan(settings, msf_source_override=override)
+    local = replace(settings, profile="local", source_path=str(typed_folder), sink_path=str(sink_path))
+    msf_sinks, local_sinks = sink_names(settings), sink_names(local)
+    sinks = tuple(
+        local_sink_ddl(local, table, columns)
+        for table, columns in zip(
+            OUTPUT_TABLES, (schemas.SALES_PER_MINUTE, schemas.FRAUD_ALERTS, schemas.QUARANTINE), strict=True
+        )
+    )
+    inserts = []
+    for insert in plan.inserts:
+        for table in OUTPUT_TABLES:
+            insert = insert.replace(msf_sinks[table], local_sinks[table])
+        inserts.append(insert)
+    setup = tuple(
+        _READ_HINT.sub("", statement) for statement in plan.setup if not statement.startswith("CREATE CATALOG")
+    )
+    return PipelinePlan(setup=setup + sinks, inserts=tuple(inserts))

@@ -6,15 +6,14 @@ flink-queries.md, FlinkReadOptions) and the Glue catalog settings (catalog-impl,
 
 from __future__ import annotations
 
-import json
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flink_test_support import CRAFTED_FILES, Row, comparable, outputs
 
+from flink_app.datagen import typed_line
 from flink_app.unilake_job import schemas, sql
 from flink_app.unilake_job.properties import parse_settings
 
@@ -215,26 +214,6 @@ def test_msf_source_needs_only_the_iceberg_jar(pyflink: Any) -> None:
         t_env.execute_sql(sql.msf_received_view(settings))  # the view plans its source
 
 
-def _typed_line(line: str) -> str | None:
-    """An Iceberg-typed row of a crafted JSON line, or None when Iceberg could not hold it (bad types)."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(record, dict) or any(record.get(f) is None for f in schemas.RECEIVED_FIELDS):
-        return None
-    try:
-        quantity = int(str(record["quantity"]))
-        price = Decimal(str(record["unit_price"]))
-    except (ValueError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
-        return None
-    time_text = str(record["event_time"])
-    if not re.fullmatch(r"2026-11-25T[0-9:.]+Z", time_text) or price.as_tuple().exponent < -2:
-        return None
-    record.update(quantity=quantity, unit_price=str(price), event_time=time_text[:-1])
-    return json.dumps(record)
-
-
 def test_msf_pipeline_on_an_iceberg_shaped_source(
     pyflink: Any, tmp_path: Path, batch_result: dict[str, list[Row]]
 ) -> None:
@@ -248,35 +227,36 @@ def test_msf_pipeline_on_an_iceberg_shaped_source(
 
     inbox = tmp_path / "in"
     inbox.mkdir()
-    lines = [typed for _, file_lines in CRAFTED_FILES for line in file_lines if (typed := _typed_line(line))]
+    lines = [typed for _, file_lines in CRAFTED_FILES for line in file_lines if (typed := typed_line(line))]
     (inbox / "typed.json").write_text("\n".join(lines) + "\n")
     settings = settings_of(**MSF, mode="batch")
+    plan = sql.msf_plan_on_local_files(settings, typed_folder=inbox, sink_path=tmp_path)
+    assert [i.split("\n", 1)[1] for i in plan.inserts] == [
+        i.split("\n", 1)[1] for i in sql.build_plan(settings).inserts
+    ]
     local = settings_of(profile="local", mode="batch", **{"source.path": str(inbox), "sink.path": str(tmp_path)})
-    override = {
-        "connector": "filesystem",
-        "path": inbox.as_uri(),
-        "format": "json",
-        "json.timestamp-format.standard": "ISO-8601",
-    }
-    plan = sql.build_plan(settings, msf_source_override=override)
-    msf_sinks, local_sinks = sql.sink_names(settings), sql.sink_names(local)
-    t_env = job.create_table_env(local)
-    for statement in plan.setup[1:]:  # everything but CREATE CATALOG (the Iceberg jar cannot run here)
-        # The Iceberg read hint is checked above; the filesystem connector would reject its options.
-        t_env.execute_sql(re.sub(r" /\*\+ OPTIONS\(.*\) \*/", "", statement))
-    for table, columns in zip(
-        sql.OUTPUT_TABLES, (schemas.SALES_PER_MINUTE, schemas.FRAUD_ALERTS, schemas.QUARANTINE), strict=True
-    ):
-        t_env.execute_sql(sql.local_sink_ddl(local, table, columns))
-    statements = t_env.create_statement_set()
-    for insert in plan.inserts:
-        for table in sql.OUTPUT_TABLES:
-            insert = insert.replace(msf_sinks[table], local_sinks[table])
-        statements.add_insert_sql(insert)
-    statements.execute().wait()
+    job.prepare(job.create_table_env(local), local, plan).execute().wait()
     result = comparable(outputs(tmp_path))
     expected = comparable(batch_result)
     assert result["sales_per_minute"] == expected["sales_per_minute"]
     assert result["fraud_alerts"] == expected["fraud_alerts"]
     reasons = sorted((r["reason"], r["transaction_id"]) for r in outputs(tmp_path)["quarantine"])
     assert reasons == [("BAD_PRICE", "x-price-neg"), ("BAD_QUANTITY", "x-qty-neg"), ("BAD_QUANTITY", "x-qty-zero")]
+
+
+def test_the_three_outputs_share_one_deduplication(pyflink: Any, tmp_path: Path) -> None:
+    """The deduplicated transactions feed sales, the card windows and HIGH_VALUE: the plan computes them once
+    (``table.optimizer.reuse-optimize-block-with-digest-enabled``), not once per consumer."""
+    from flink_app.unilake_job import job
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text("{}\n")
+    settings = settings_of(
+        profile="local", mode="batch", **{"source.path": str(tmp_path / "in"), "sink.path": str(tmp_path)}
+    )
+    plan = job.prepare(job.create_table_env(settings), settings).explain()
+    execution = plan.split("== Optimized Execution Plan ==", 1)[1]
+    assert (
+        execution.count("SortAggregate(isMerge=[true], groupBy=[window_start, window_end, rowtime, transaction_id]")
+        == 1
+    )
