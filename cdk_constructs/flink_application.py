@@ -19,6 +19,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from .log_group_key import log_group_key
+
 HTTPS = 443
 # Managed Flink publishes the application's metrics under this namespace.
 METRICS_NAMESPACE = "AWS/KinesisAnalytics"
@@ -84,23 +86,12 @@ class FlinkApplication(Construct):
             resource_name=log_group_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        self.log_key = kms.Key(
+        self.log_key = log_group_key(
             self,
             "LogKey",
             description=f"Encrypts the log group of the Managed Flink application {application_name}",
-            enable_key_rotation=True,
+            log_group_arn=log_group_arn,
             removal_policy=removal_policy,
-        )
-        # CloudWatch Logs may use the key only for this log group (AWS CloudWatch Logs guide
-        # "Encrypt log data in CloudWatch Logs using AWS KMS").
-        self.log_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsForThisLogGroupOnly",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],  # in a key policy "*" means "this key"
-                conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-            )
         )
         self.log_group = logs.LogGroup(
             self,

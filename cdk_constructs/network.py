@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from .log_group_key import log_group_key
 
 HTTPS = 443
 
@@ -125,30 +127,12 @@ class Network(Construct):
             resource_name=flow_log_group_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        self.flow_log_key = kms.Key(
+        self.flow_log_key = log_group_key(
             self,
             "FlowLogKey",
             description=f"Encrypts the VPC flow log group {flow_log_group_name}",
-            enable_key_rotation=True,
+            log_group_arn=log_group_arn,
             removal_policy=removal_policy,
-            pending_window=Duration.days(30),
-        )
-        self.flow_log_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsForTheFlowLogGroupOnly",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncryptFrom",
-                    "kms:ReEncryptTo",
-                    "kms:GenerateDataKey",
-                    "kms:GenerateDataKeyWithoutPlaintext",
-                    "kms:DescribeKey",
-                ],
-                resources=["*"],  # in a key policy "*" means "this key"
-                conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-            )
         )
         self.flow_log_group = logs.LogGroup(
             self,

@@ -22,6 +22,7 @@ from constructs import Construct
 from cdk_constructs.application_starter import ApplicationStarter
 from cdk_constructs.flink_application import FlinkApplication
 from cdk_constructs.glue_database import catalog_arn, database_arn, table_arn
+from cdk_constructs.log_group_key import log_group_key
 from cdk_constructs.network import RETENTION_DAYS, Network
 from flink_app.unilake_job import properties as job
 from unilake_config import EnvironmentConfig, TableSpec
@@ -132,27 +133,12 @@ class StreamingStack(Stack):
 
     def _start_on_every_deploy(self, config: EnvironmentConfig, property_groups: list[dict[str, Any]]) -> None:
         """CloudFormation leaves a created or updated application READY: start it, restoring the latest snapshot."""
-        self.starter_log_key = kms.Key(
+        self.starter_log_key = log_group_key(
             self,
             "StarterLogKey",
             description=f"Encrypts the log groups of {config.flink.application_name}'s start/restore handlers",
-            enable_key_rotation=True,
+            log_group_arn=f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{self.stack_name}-*",
             removal_policy=removal_policy(config),
-        )
-        self.starter_log_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsForThisStacksLogGroups",
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],  # in a key policy "*" means "this key"
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{self.stack_name}-*"
-                        )
-                    }
-                },
-            )
         )
         # Changes whenever the code or the application's configuration changes, so the starter runs after
         # every update of the application (the application itself exposes no version attribute).

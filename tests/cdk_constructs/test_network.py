@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from cdk_constructs.log_group_key import LOGS_STATEMENT_SID
 from cdk_constructs.network import INTERFACE_ENDPOINTS, cdk_asset_bucket_name
 from tests.conftest import Synthesis
 
@@ -86,7 +87,7 @@ def test_flow_log_key_serves_cloudwatch_logs_for_the_flow_log_group_only(synthes
     template = synthesis.template_json("dev", "network")
     (key,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
     assert key["EnableKeyRotation"] is True
-    (logs,) = [s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowCloudWatchLogsForTheFlowLogGroupOnly"]
+    (logs,) = [s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == LOGS_STATEMENT_SID]
     assert logs["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
     assert logs["Condition"] == {
         "ArnEquals": {

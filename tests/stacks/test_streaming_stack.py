@@ -6,6 +6,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from cdk_constructs.application_starter.construct import HANDLER_ACTIONS
+from cdk_constructs.log_group_key import LOGS_STATEMENT_SID
 from flink_app.unilake_job import properties as job
 from stacks.streaming_stack import FLINK_APP_DIR
 from tests.conftest import Synthesis
@@ -305,9 +306,7 @@ def test_the_starter_logs_are_encrypted_with_a_key_only_this_stack_s_log_groups_
         assert group["Properties"]["RetentionInDays"] > 0
     key = _resources(template, "AWS::KMS::Key")[key_id]["Properties"]
     assert key["EnableKeyRotation"] is True
-    (logs_statement,) = [
-        s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowCloudWatchLogsForThisStacksLogGroups"
-    ]
+    (logs_statement,) = [s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == LOGS_STATEMENT_SID]
     assert logs_statement["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     assert logs_statement["Condition"] == {
         "ArnLike": {
