@@ -97,10 +97,8 @@ class StreamingStack(Stack):
         )
         self.jar_guard = self._refuse_deploy_without_jar()
 
-        property_groups = [
-            job.run_options_group(),
-            *job.to_property_groups(job_settings(config, tables)),
-        ]
+        settings = job_settings(config, tables)
+        property_groups = [job.run_options_group(), *job.to_property_groups(settings)]
         self.flink = FlinkApplication(
             self,
             "Job",
@@ -128,7 +126,7 @@ class StreamingStack(Stack):
             ec2.Port.tcp(443),
             "HTTPS to S3 through the gateway endpoint",
         )
-        self._grant_tables(config, tables, lake_key)
+        self._grant_tables(config, settings, lake_key)
         self._start_on_every_deploy(config, property_groups)
 
     def _start_on_every_deploy(self, config: EnvironmentConfig, property_groups: list[dict[str, Any]]) -> None:
@@ -195,10 +193,15 @@ class StreamingStack(Stack):
         )
         return parameter
 
-    def _grant_tables(self, config: EnvironmentConfig, tables: tuple[TableSpec, ...], key: kms.IKey) -> None:
+    def _grant_tables(self, config: EnvironmentConfig, settings: dict[str, object], key: kms.IKey) -> None:
+        """Exactly the tables the job's settings name: its source, and its three sinks. Other tables of the
+        registry (there may be thousands) stay out of this role, and the policy does not grow with them."""
         database = config.catalog.database_name
-        sources = [table.name for table in tables if table.role == "source"]
-        sinks = [table.name for table in tables if table.role == "sink"]
+        sources = [str(settings[job.KEY_SOURCE_TABLE])]
+        sinks = [
+            str(settings[setting])
+            for setting in (job.KEY_SINK_SALES_TABLE, job.KEY_SINK_FRAUD_TABLE, job.KEY_SINK_QUARANTINE_TABLE)
+        ]
         catalog, db = catalog_arn(self), database_arn(self, database)
         self.flink.add_to_policy(
             iam.PolicyStatement(
