@@ -8,9 +8,9 @@ only: no assertion on time.
 
     .venv/bin/python bench/catalog_scale_bench.py [--sizes 10,100,1000] [--environment dev] [--no-checks]
 
-The registry is generated in memory (schema like the retail example: 12 columns with doc strings,
-``day(event_time)`` + ``identity(region)`` partitions, table properties; every tenth table a
-streaming source); nothing under ``config/`` is touched.
+The registry is the environment's own tables (the job's source and sinks) plus generated ones, in memory
+(schema like the retail example: 12 columns with doc strings, ``day(event_time)`` + ``identity(region)``
+partitions, table properties; every tenth table a streaming source); nothing under ``config/`` is touched.
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ def run(environment: Environment, size: int, *, checks: bool) -> dict[str, objec
     from app import build_app, cdk_json_context
     from stacks.stage import UnilakeStage
 
-    tables = tuple(generated_table(i) for i in range(size))
-    env = replace(environment, tables=tables)
+    # The environment's own tables (the job's source and sinks must exist), then generated ones up to ``size``.
+    generated = tuple(generated_table(i) for i in range(max(size - len(environment.tables), 0)))
+    env = replace(environment, tables=environment.tables + generated)
     with tempfile.TemporaryDirectory(prefix="catalog-bench-") as outdir:
         started = time.perf_counter()
         if checks:
