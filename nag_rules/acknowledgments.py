@@ -196,8 +196,8 @@ def _logical_ids(rule: str, stage: cdk.Stage) -> str:
     """Replace ``{logical:<path below the stage>}`` with that construct's CloudFormation logical id."""
 
     def logical_id(match: re.Match[str]) -> str:
-        target = stage.node.find_child(match.group(1).split("/")[0])
-        for part in match.group(1).split("/")[1:]:
+        target: IConstruct = stage
+        for part in match.group(1).split("/"):
             target = target.node.find_child(part)
         resource = target.node.default_child if not isinstance(target, cdk.CfnElement) else target
         assert isinstance(resource, cdk.CfnElement), match.group(1)
