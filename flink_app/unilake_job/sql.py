@@ -262,6 +262,12 @@ def local_sink_ddl(settings: JobSettings, table: str, columns: schemas.Columns) 
     )
 
 
+def local_output_ddls(settings: JobSettings) -> tuple[str, ...]:
+    """The local sink table of each output table."""
+    columns = (schemas.SALES_PER_MINUTE, schemas.FRAUD_ALERTS, schemas.QUARANTINE)
+    return tuple(local_sink_ddl(settings, table, cols) for table, cols in zip(OUTPUT_TABLES, columns, strict=True))
+
+
 # --- the pipeline, written once -----------------------------------------------------------------------------
 
 
@@ -444,9 +450,7 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
     setup = (
         local_source_ddl(settings),
         local_received_view(),
-        local_sink_ddl(settings, "sales_per_minute", schemas.SALES_PER_MINUTE),
-        local_sink_ddl(settings, "fraud_alerts", schemas.FRAUD_ALERTS),
-        local_sink_ddl(settings, "quarantine", schemas.QUARANTINE),
+        *local_output_ddls(settings),
     )
     if settings.mode == "streaming":
         setup += (local_sink_ddl(settings, PROGRESS_TABLE, PROGRESS_COLUMNS),)
@@ -475,12 +479,6 @@ def msf_plan_on_local_files(settings: JobSettings, *, typed_folder: Path, sink_p
     plan = build_plan(settings, msf_source_override=override)
     local = replace(settings, profile="local", source_path=str(typed_folder), sink_path=str(sink_path))
     msf_sinks, local_sinks = sink_names(settings), sink_names(local)
-    sinks = tuple(
-        local_sink_ddl(local, table, columns)
-        for table, columns in zip(
-            OUTPUT_TABLES, (schemas.SALES_PER_MINUTE, schemas.FRAUD_ALERTS, schemas.QUARANTINE), strict=True
-        )
-    )
     inserts = []
     for insert in plan.inserts:
         for table in OUTPUT_TABLES:
@@ -489,4 +487,4 @@ def msf_plan_on_local_files(settings: JobSettings, *, typed_folder: Path, sink_p
     setup = tuple(
         _READ_HINT.sub("", statement) for statement in plan.setup if not statement.startswith("CREATE CATALOG")
     )
-    return PipelinePlan(setup=setup + sinks, inserts=tuple(inserts))
+    return PipelinePlan(setup=setup + local_output_ddls(local), inserts=tuple(inserts))
