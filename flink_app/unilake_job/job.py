@@ -16,6 +16,8 @@ from .properties import JobSettings, format_duration
 from .sql import PROGRESS_TABLE, PipelinePlan, build_plan
 
 TERMINAL_STATES = ("FINISHED", "FAILED", "CANCELED")
+#: Managed memory of the local mini-cluster (batch sorts and hash aggregations, RocksDB if configured).
+LOCAL_MANAGED_MEMORY = "512m"
 
 
 class JobFailedError(RuntimeError):
@@ -57,6 +59,13 @@ def create_table_env(
     if settings.profile == "msf":
         return t_env
     config.set("parallelism.default", str(settings.parallelism))
+    # The mini-cluster's default of 128 MB of managed memory makes batch sorts and hash aggregations spill to
+    # disk at a few hundred thousand records; a Managed Flink KPU has 4 GB (bench/pipeline_bench.py).
+    config.set("taskmanager.memory.managed.size", LOCAL_MANAGED_MEMORY)
+    if settings.parallelism == 1:
+        # Local-global (two-phase) aggregation pre-aggregates before a shuffle to spread skewed keys over
+        # several tasks; with one task it only adds a sort or hash pass.
+        config.set("table.optimizer.agg-phase-strategy", "ONE_PHASE")
     config.set("restart-strategy.type", "fixed-delay")
     config.set("restart-strategy.fixed-delay.attempts", str(settings.restart_attempts))
     config.set("restart-strategy.fixed-delay.delay", format_duration(settings.restart_delay_ms))

@@ -7,15 +7,19 @@ which only exists in streaming (a batch run has no watermark, so nothing is late
 
 Pipeline (all Flink SQL built-ins, no Python UDF on the per-record path):
 
-1. ``unilake_received``: the fields of each record as received, as strings (the local profile reads raw lines
-   and extracts the fields with ``JSON_VALUE``; the msf profile renders its typed columns as strings), plus
-   ``rowtime``, the event time of a record whose ``event_time`` is valid, 1970-01-01 otherwise: never null, so
-   a bad record can neither kill the job nor move the watermark.
-2. ``unilake_classified``: parses the strings with ``TRY_CAST``/``REGEXP`` and gives the first quarantine
-   reason that applies, or NULL for a valid record.
+1. ``unilake_received`` (by profile): the fields of each record as received, as strings (for quarantine),
+   their parsed values ``event_ts``, ``qty`` and ``price`` (NULL where invalid), and ``rowtime``, the event
+   time of a record whose ``event_time`` is valid, 1970-01-01 otherwise: never null, so a bad record can
+   neither kill the job nor move the watermark. The local profile reads raw lines, extracts the fields with
+   ``JSON_VALUE`` and parses them with ``REGEXP``/``TRY_CAST``; the msf profile's typed columns are their own
+   parsed values (an Iceberg column cannot hold an invalid one) and are rendered as strings only for
+   quarantine.
+2. ``unilake_classified``: the first quarantine reason that applies, or NULL for a valid record.
 3. ``unilake_transactions_once``: valid records deduplicated per 1-minute window and ``transaction_id`` (exact
    replays share their window), as a window aggregation: bounded state, append-only output.
-4. Cascading window aggregations over it give ``sales_per_minute`` and the card windows of ``fraud_alerts``.
+4. Cascading window aggregations over it give ``sales_per_minute`` and the card windows of ``fraud_alerts``
+   (per card and store, then per card: distinct stores without a DISTINCT aggregate, which would double the
+   rows to aggregate).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ RECEIVED_VIEW: Final = "unilake_received"
 CLASSIFIED_VIEW: Final = "unilake_classified"
 VALID_VIEW: Final = "unilake_valid"
 ONCE_VIEW: Final = "unilake_transactions_once"
+CARD_STORE_WINDOWS_VIEW: Final = "unilake_card_store_windows"
 CARD_WINDOWS_VIEW: Final = "unilake_card_windows"
 
 #: Output folder (local) / logical name of each sink.
@@ -182,7 +187,11 @@ def msf_received_view(settings: JobSettings) -> str:
         "  CONCAT(REPLACE(CAST(`event_time` AS STRING), ' ', 'T'), 'Z') AS `event_time`,\n"
         "  CAST(NULL AS STRING) AS `raw_line`,\n"
         "  TRUE AS `is_object`,\n"
-        "  `rowtime`\n"
+        "  `rowtime`,\n"
+        # Typed columns need no parsing: a value the table holds is valid for its type.
+        "  CAST(`event_time` AS TIMESTAMP(3)) AS `event_ts`,\n"
+        "  `quantity` AS `qty`,\n"
+        "  `unit_price` AS `price`\n"
         f"FROM `{SOURCE_TABLE}` /*+ OPTIONS({hint}) */"
     )
 
@@ -222,17 +231,27 @@ def local_source_ddl(settings: JobSettings) -> str:
 
 
 def local_received_view() -> str:
-    fields = ",\n".join(f"  JSON_VALUE(`line`, '$.{name}') AS `{name}`" for name in schemas.RECEIVED_FIELDS)
+    """The fields of each line as strings, then parsed: ``event_ts``, ``qty`` and ``price`` are NULL where the
+    string is not a valid value (classification turns that into a reason)."""
+    fields = ",\n".join(f"    JSON_VALUE(`line`, '$.{name}') AS `{name}`" for name in schemas.RECEIVED_FIELDS)
     return (
         f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
-        "SELECT\n"
+        "SELECT *,\n"
+        f"  {event_ts_expr('`event_time`')} AS `event_ts`,\n"
+        f"  CASE WHEN REGEXP(`quantity`, {sql_string(QUANTITY_REGEX)})\n"
+        "    THEN TRY_CAST(`quantity` AS INT) END AS `qty`,\n"
+        f"  CASE WHEN REGEXP(`unit_price`, {sql_string(PRICE_REGEX)})\n"
+        "    THEN TRY_CAST(`unit_price` AS DECIMAL(10, 2)) END AS `price`\n"
+        "FROM (\n"
+        "  SELECT\n"
         f"{fields},\n"
-        "  `line` AS `raw_line`,\n"
-        "  `line` IS JSON OBJECT AS `is_object`,\n"
-        "  `rowtime`\n"
-        f"FROM `{SOURCE_TABLE}`\n"
+        "    `line` AS `raw_line`,\n"
+        "    `line` IS JSON OBJECT AS `is_object`,\n"
+        "    `rowtime`\n"
+        f"  FROM `{SOURCE_TABLE}`\n"
         # A blank line (e.g. a trailing newline) is no record.
-        "WHERE CHAR_LENGTH(TRIM(`line`)) > 0"
+        "  WHERE CHAR_LENGTH(TRIM(`line`)) > 0\n"
+        ")"
     )
 
 
@@ -279,6 +298,7 @@ def late_condition(settings: JobSettings) -> str:
 
 
 def classified_view(settings: JobSettings) -> str:
+    """The first quarantine reason that applies to each received record, or NULL for a valid one."""
     missing = " OR ".join(f"`{name}` IS NULL" for name in schemas.RECEIVED_FIELDS)
     return (
         f"CREATE TEMPORARY VIEW `{CLASSIFIED_VIEW}` AS\n"
@@ -291,15 +311,7 @@ def classified_view(settings: JobSettings) -> str:
         "    WHEN `price` IS NULL OR `price` < 0 THEN 'BAD_PRICE'\n"
         f"    WHEN {late_condition(settings)} THEN 'LATE'\n"
         "  END AS `reason`\n"
-        "FROM (\n"
-        "  SELECT *,\n"
-        f"    {event_ts_expr('`event_time`')} AS `event_ts`,\n"
-        f"    CASE WHEN REGEXP(`quantity`, {sql_string(QUANTITY_REGEX)})\n"
-        "      THEN TRY_CAST(`quantity` AS INT) END AS `qty`,\n"
-        f"    CASE WHEN REGEXP(`unit_price`, {sql_string(PRICE_REGEX)})\n"
-        "      THEN TRY_CAST(`unit_price` AS DECIMAL(10, 2)) END AS `price`\n"
-        f"  FROM `{RECEIVED_VIEW}`\n"
-        ")"
+        f"FROM `{RECEIVED_VIEW}`"
     )
 
 
@@ -318,7 +330,11 @@ def _tumble(view: str, settings: JobSettings) -> str:
 
 
 def once_view(settings: JobSettings) -> str:
-    """One row per transaction_id and window; its window_time is the rowtime of the cascading windows."""
+    """One row per transaction_id and window; its window_time is the rowtime of the cascading windows.
+
+    ``transaction_id`` leads the grouping: in batch mode the deduplication is a sort, and a leading string key
+    lets the sort compare most records by their key prefix instead of the whole record (measured ~30 % faster
+    than sorting by the window first, in which all records of a window tie)."""
     return (
         f"CREATE TEMPORARY VIEW `{ONCE_VIEW}` AS\n"
         "SELECT `transaction_id`,\n"
@@ -327,7 +343,18 @@ def once_view(settings: JobSettings) -> str:
         "  MIN(CAST(`quantity` * `unit_price` AS DECIMAL(18, 2))) AS `amount`,\n"
         "  `window_time` AS `rowtime`\n"
         f"FROM {_tumble(VALID_VIEW, settings)}\n"
-        "GROUP BY `window_start`, `window_end`, `window_time`, `transaction_id`"
+        "GROUP BY `transaction_id`, `window_start`, `window_end`, `window_time`"
+    )
+
+
+def card_store_windows_view(settings: JobSettings) -> str:
+    """Per card, store and window: the first level of the card windows (distinct stores = rows per card)."""
+    return (
+        f"CREATE TEMPORARY VIEW `{CARD_STORE_WINDOWS_VIEW}` AS\n"
+        "SELECT `card_id`, `store_id`, `window_time` AS `rowtime`,\n"
+        "  COUNT(*) AS `transactions`, SUM(`amount`) AS `amount`\n"
+        f"FROM {_tumble(ONCE_VIEW, settings)}\n"
+        "GROUP BY `card_id`, `store_id`, `window_start`, `window_end`, `window_time`"
     )
 
 
@@ -335,10 +362,10 @@ def card_windows_view(settings: JobSettings) -> str:
     return (
         f"CREATE TEMPORARY VIEW `{CARD_WINDOWS_VIEW}` AS\n"
         "SELECT `card_id`, `window_start`, `window_end`,\n"
-        "  COUNT(*) AS `transactions`,\n"
-        "  COUNT(DISTINCT `store_id`) AS `distinct_stores`,\n"
+        "  SUM(`transactions`) AS `transactions`,\n"
+        "  COUNT(*) AS `distinct_stores`,\n"
         "  CAST(SUM(`amount`) AS DECIMAL(18, 2)) AS `amount`\n"
-        f"FROM {_tumble(ONCE_VIEW, settings)}\n"
+        f"FROM {_tumble(CARD_STORE_WINDOWS_VIEW, settings)}\n"
         "GROUP BY `card_id`, `window_start`, `window_end`"
     )
 
@@ -403,6 +430,7 @@ def pipeline_views(settings: JobSettings) -> tuple[str, ...]:
         classified_view(settings),
         valid_view(),
         once_view(settings),
+        card_store_windows_view(settings),
         card_windows_view(settings),
     )
 
