@@ -202,17 +202,19 @@ _line_counts: dict[tuple[str, float, int], int] = {}
 
 
 def count_lines(path: Path) -> int:
-    """Lines of a landed input file (landed files never change: cached by name, mtime and size)."""
+    """Non-blank lines of a landed input file, as the job counts them (a line of spaces only is no record):
+    landed files never change, so counts are cached by name, mtime and size."""
     stat = path.stat()
     key = (str(path), stat.st_mtime, stat.st_size)
     if key not in _line_counts:
         with path.open("rb") as file:
-            _line_counts[key] = sum(1 for _ in file)
+            _line_counts[key] = sum(1 for line in file if line.rstrip(b"\n").strip(b" "))
     return _line_counts[key]
 
 
 def read_progress(progress_dir: Path) -> dict[str, int]:
-    """Committed lines read per input file name, from the progress table of a local streaming run."""
+    """Committed lines accounted for (records + malformed lines) per input file name, from the progress table
+    of a local streaming run."""
     totals: dict[str, int] = {}
     if not progress_dir.is_dir():
         return totals

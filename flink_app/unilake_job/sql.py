@@ -8,12 +8,13 @@ which only exists in streaming (a batch run has no watermark, so nothing is late
 Pipeline (all Flink SQL built-ins, no Python UDF on the per-record path):
 
 1. ``unilake_received`` (by profile): the fields of each record as received, as strings (for quarantine),
-   their parsed values ``event_ts``, ``qty`` and ``price`` (NULL where invalid), and ``rowtime``, the event
-   time of a record whose ``event_time`` is valid, 1970-01-01 otherwise: never null, so a bad record can
-   neither kill the job nor move the watermark. The local profile reads raw lines, extracts the fields with
-   ``JSON_VALUE`` and parses them with ``REGEXP``/``TRY_CAST``; the msf profile's typed columns are their own
-   parsed values (an Iceberg column cannot hold an invalid one) and are rendered as strings only for
-   quarantine.
+   ``qty`` and ``price`` parsed (NULL where invalid), ``valid_event_time``, and ``rowtime``, the event time of
+   a record whose ``event_time`` is valid, 1970-01-01 otherwise: never null, so a bad record can neither kill
+   the job nor move the watermark. The local profile reads each JSON line once into string columns (JSON
+   format) and parses them with ``REGEXP``/``TRY_CAST``; a second table reads the same files as raw lines to
+   quarantine the lines that are not JSON objects (``unilake_malformed``). The msf profile's typed columns
+   are their own parsed values (an Iceberg column cannot hold an invalid one) and are rendered as strings
+   only for quarantine; it has no malformed lines.
 2. ``unilake_classified``: the first quarantine reason that applies, or NULL for a valid record.
 3. ``unilake_transactions_once``: valid records deduplicated per 1-minute window and ``transaction_id`` (exact
    replays share their window), as a window aggregation: bounded state, append-only output.
@@ -38,6 +39,9 @@ CLASSIFIED_VIEW: Final = "unilake_classified"
 VALID_VIEW: Final = "unilake_valid"
 ONCE_VIEW: Final = "unilake_transactions_once"
 CARD_STORE_WINDOWS_VIEW: Final = "unilake_card_store_windows"
+#: Local only: the input lines that are not JSON objects (msf: an empty view).
+LINES_TABLE: Final = "unilake_source_lines"
+MALFORMED_VIEW: Final = "unilake_malformed"
 CARD_WINDOWS_VIEW: Final = "unilake_card_windows"
 
 #: Output folder (local) / logical name of each sink.
@@ -50,7 +54,10 @@ ICEBERG_CATALOG_IMPL: Final = "org.apache.iceberg.aws.glue.GlueCatalog"
 ICEBERG_IO_IMPL: Final = "org.apache.iceberg.aws.s3.S3FileIO"
 
 #: ISO-8601 in UTC with a 'Z', optional fraction: 2026-11-25T10:00:01.123Z
-ISO_UTC_REGEX: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?Z$"
+#: Months 01-12, days 01-31, hours 00-23, minutes and seconds 00-59 (days past a month's end: iso_utc_valid).
+ISO_UTC_REGEX: Final = (
+    "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,9})?Z$"
+)
 #: An integer (CAST alone is lenient: it turns '2.5' into 2).
 QUANTITY_REGEX: Final = "^[+-]?[0-9]+$"
 #: A non-negative or negative number with at most two decimals (negatives are rejected by the < 0 test).
@@ -83,21 +90,27 @@ def _interval(millis: int) -> str:
     return f"INTERVAL '{millis / 1000:.3f}' SECOND(9, 3)"
 
 
-def event_ts_expr(text: str) -> str:
-    """The TIMESTAMP(3) of an ISO-8601 UTC string, or NULL if it is not one (wrong shape, impossible date)."""
-    # CAST is lenient (2026-02-30 becomes a date in February): keep a value only if it renders back to the
-    # same date and time of day, which rejects impossible dates and times.
-    parsed = f"TRY_CAST(REPLACE(REPLACE({text}, 'T', ' '), 'Z', '') AS TIMESTAMP(3))"
-    return (
-        f"CASE WHEN REGEXP({text}, {sql_string(ISO_UTC_REGEX)}) "
-        f"AND SUBSTRING(CAST({parsed} AS STRING) FROM 1 FOR 19) = REPLACE(SUBSTRING({text} FROM 1 FOR 19), 'T', ' ') "
-        f"THEN {parsed} END"
+def iso_utc_valid(column: str) -> str:
+    """TRUE if the string ``column`` is an ISO-8601 UTC time that exists (no 2026-02-30), FALSE otherwise.
+
+    String tests only, so that the one ``TRY_CAST`` in :func:`rowtime_expr` never meets an impossible date
+    (CAST is lenient: 2026-02-30 becomes March 2). Flink 1.20 inlines an expression at each place a view
+    column is used and does not share repeated sub-expressions, so this takes a column, never an expression.
+    """
+    day, month = f"SUBSTRING({column} FROM 9 FOR 2)", f"SUBSTRING({column} FROM 6 FOR 2)"
+    year = f"CAST(SUBSTRING({column} FROM 1 FOR 4) AS INT)"
+    leap = f"MOD({year}, 4) = 0 AND (MOD({year}, 100) <> 0 OR MOD({year}, 400) = 0)"
+    fits_month = (
+        f"CASE WHEN {month} IN ('04', '06', '09', '11') THEN {day} <= '30' "
+        f"WHEN {month} = '02' THEN {day} = '29' AND {leap} ELSE TRUE END"
     )
+    return f"COALESCE(REGEXP({column}, {sql_string(ISO_UTC_REGEX)}) AND ({day} <= '28' OR {fits_month}), FALSE)"
 
 
-def rowtime_expr(text: str) -> str:
+def rowtime_expr(column: str) -> str:
     """Never-null rowtime: the valid event time, or the epoch (behind any watermark, never advances it)."""
-    return f"COALESCE({event_ts_expr(text)}, {EPOCH})"
+    parsed = f"TRY_CAST(REPLACE(REPLACE({column}, 'T', ' '), 'Z', '') AS TIMESTAMP(3))"
+    return f"COALESCE(CASE WHEN {iso_utc_valid(column)} THEN {parsed} END, {EPOCH})"
 
 
 # --- catalog and source (profile-specific) ------------------------------------------------------------------
@@ -185,23 +198,30 @@ def msf_received_view(settings: JobSettings) -> str:
         "  CAST(`quantity` AS STRING) AS `quantity`,\n"
         "  CAST(`unit_price` AS STRING) AS `unit_price`,\n"
         "  CONCAT(REPLACE(CAST(`event_time` AS STRING), ' ', 'T'), 'Z') AS `event_time`,\n"
-        "  CAST(NULL AS STRING) AS `raw_line`,\n"
-        "  TRUE AS `is_object`,\n"
         "  `rowtime`,\n"
         # Typed columns need no parsing: a value the table holds is valid for its type.
-        "  CAST(`event_time` AS TIMESTAMP(3)) AS `event_ts`,\n"
+        "  `event_time` IS NOT NULL AS `valid_event_time`,\n"
         "  `quantity` AS `qty`,\n"
         "  `unit_price` AS `price`\n"
         f"FROM `{SOURCE_TABLE}` /*+ OPTIONS({hint}) */"
     )
 
 
-def local_source_options(settings: JobSettings) -> dict[str, str]:
+def msf_malformed_view() -> str:
+    """No malformed records: an Iceberg table holds typed rows. An empty view, pruned by the planner, keeps the
+    quarantine INSERT the same text for both profiles."""
+    return (
+        f"CREATE TEMPORARY VIEW `{MALFORMED_VIEW}` AS\n"
+        "SELECT `raw_line` FROM (VALUES (CAST(NULL AS STRING))) AS `none` (`raw_line`) WHERE FALSE"
+    )
+
+
+def _local_folder_options(settings: JobSettings, file_format: dict[str, str]) -> dict[str, str]:
     assert settings.source_path is not None
     options = {
         "connector": "filesystem",
         "path": Path(settings.source_path).resolve().as_uri(),
-        "format": "raw",
+        **file_format,
     }
     if settings.mode == "streaming":
         # Watch the folder: the local analogue of polling new Iceberg snapshots.
@@ -209,49 +229,73 @@ def local_source_options(settings: JobSettings) -> dict[str, str]:
     return options
 
 
-def local_source_ddl(settings: JobSettings) -> str:
-    """One raw line per record: a line that is not a JSON object is kept for quarantine (MALFORMED).
+def local_source_options(settings: JobSettings) -> dict[str, str]:
+    """The records: each line parsed once by the JSON format into string columns. A line that is not a JSON
+    object gives no record here (``ignore-parse-errors``); the lines table quarantines it as MALFORMED."""
+    return _local_folder_options(settings, {"format": "json", "json.ignore-parse-errors": "true"})
 
-    In streaming mode the file path and a processing-time attribute feed the progress table (see
-    :func:`progress_insert`)."""
-    event_time = "JSON_VALUE(`line`, '$.event_time')"
-    progress_columns = (
-        "  `file_path` STRING NOT NULL METADATA FROM 'file.path' VIRTUAL,\n  `proc` AS PROCTIME(),\n"
-        if settings.mode == "streaming"
-        else ""
-    )
+
+def local_lines_options(settings: JobSettings) -> dict[str, str]:
+    """The same files as raw lines: only to find the lines that are not JSON objects and keep them as read."""
+    return _local_folder_options(settings, {"format": "raw"})
+
+
+def _progress_columns(settings: JobSettings) -> tuple[str, ...]:
+    """Streaming: file path and processing time, for the progress table (see :func:`progress_insert`)."""
+    if settings.mode != "streaming":
+        return ()
+    return ("`file_path` STRING NOT NULL METADATA FROM 'file.path' VIRTUAL", "`proc` AS PROCTIME()")
+
+
+def _create_table(name: str, columns: tuple[str, ...], options: dict[str, str]) -> str:
     return (
-        f"CREATE TEMPORARY TABLE `{SOURCE_TABLE}` (\n"
-        "  `line` STRING,\n"
-        f"{progress_columns}"
-        f"  `rowtime` AS {rowtime_expr(event_time)},\n"
-        f"  WATERMARK FOR `rowtime` AS `rowtime` - {_interval(settings.out_of_orderness_ms)}\n"
-        f") WITH (\n  {options_clause(local_source_options(settings))}\n)"
+        f"CREATE TEMPORARY TABLE `{name}` (\n  " + ",\n  ".join(columns) + f"\n) WITH (\n  {options_clause(options)}\n)"
     )
+
+
+def local_source_ddl(settings: JobSettings) -> str:
+    """The fields of each JSON line as strings (values may arrive as numbers or strings; TRY_CAST classifies
+    them), never-null rowtime and watermark."""
+    fields = tuple(f"`{name}` STRING" for name in schemas.RECEIVED_FIELDS)
+    rowtime = (
+        f"`rowtime` AS {rowtime_expr('`event_time`')}",
+        f"WATERMARK FOR `rowtime` AS `rowtime` - {_interval(settings.out_of_orderness_ms)}",
+    )
+    return _create_table(SOURCE_TABLE, fields + _progress_columns(settings) + rowtime, local_source_options(settings))
+
+
+def local_lines_ddl(settings: JobSettings) -> str:
+    columns = ("`line` STRING", *_progress_columns(settings))
+    return _create_table(LINES_TABLE, columns, local_lines_options(settings))
 
 
 def local_received_view() -> str:
-    """The fields of each line as strings, then parsed: ``event_ts``, ``qty`` and ``price`` are NULL where the
-    string is not a valid value (classification turns that into a reason)."""
-    fields = ",\n".join(f"    JSON_VALUE(`line`, '$.{name}') AS `{name}`" for name in schemas.RECEIVED_FIELDS)
+    """The records with ``qty`` and ``price`` parsed (NULL where the string is not valid) and whether the
+    ``event_time`` string is valid (``rowtime`` holds its value)."""
+    fields = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
     return (
         f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
-        "SELECT *,\n"
-        f"  {event_ts_expr('`event_time`')} AS `event_ts`,\n"
+        f"SELECT {fields}, `rowtime`,\n"
+        f"  {iso_utc_valid('`event_time`')} AS `valid_event_time`,\n"
         f"  CASE WHEN REGEXP(`quantity`, {sql_string(QUANTITY_REGEX)})\n"
         "    THEN TRY_CAST(`quantity` AS INT) END AS `qty`,\n"
         f"  CASE WHEN REGEXP(`unit_price`, {sql_string(PRICE_REGEX)})\n"
         "    THEN TRY_CAST(`unit_price` AS DECIMAL(10, 2)) END AS `price`\n"
-        "FROM (\n"
-        "  SELECT\n"
-        f"{fields},\n"
-        "    `line` AS `raw_line`,\n"
-        "    `line` IS JSON OBJECT AS `is_object`,\n"
-        "    `rowtime`\n"
-        f"  FROM `{SOURCE_TABLE}`\n"
-        # A blank line (e.g. a trailing newline) is no record.
-        "  WHERE CHAR_LENGTH(TRIM(`line`)) > 0\n"
-        ")"
+        f"FROM `{SOURCE_TABLE}`"
+    )
+
+
+def local_malformed_view(settings: JobSettings) -> str:
+    """Lines that are not JSON objects, as read: exactly the lines the JSON format skips (a byte order mark
+    before the object is accepted by both). A blank line (e.g. a trailing newline) is no record."""
+    progress = ", `file_path`, `proc`" if settings.mode == "streaming" else ""
+    bom = sql_string("\ufeff")
+    without_bom = f"CASE WHEN SUBSTRING(`line` FROM 1 FOR 1) = {bom} THEN SUBSTRING(`line` FROM 2) ELSE `line` END"
+    return (
+        f"CREATE TEMPORARY VIEW `{MALFORMED_VIEW}` AS\n"
+        f"SELECT `line` AS `raw_line`{progress}\n"
+        f"FROM `{LINES_TABLE}`\n"
+        f"WHERE CHAR_LENGTH(TRIM(`line`)) > 0 AND NOT ({without_bom}) IS JSON OBJECT"
     )
 
 
@@ -304,9 +348,8 @@ def classified_view(settings: JobSettings) -> str:
         f"CREATE TEMPORARY VIEW `{CLASSIFIED_VIEW}` AS\n"
         "SELECT *,\n"
         "  CASE\n"
-        "    WHEN NOT `is_object` THEN 'MALFORMED'\n"
         f"    WHEN {missing} THEN 'MISSING_FIELD'\n"
-        "    WHEN `event_ts` IS NULL THEN 'BAD_EVENT_TIME'\n"
+        "    WHEN NOT `valid_event_time` THEN 'BAD_EVENT_TIME'\n"
         "    WHEN `qty` IS NULL OR `qty` <= 0 THEN 'BAD_QUANTITY'\n"
         "    WHEN `price` IS NULL OR `price` < 0 THEN 'BAD_PRICE'\n"
         f"    WHEN {late_condition(settings)} THEN 'LATE'\n"
@@ -403,25 +446,34 @@ def fraud_insert(sink: str, settings: JobSettings) -> str:
 
 
 def quarantine_insert(sink: str) -> str:
-    fields = ", ".join(f"CASE WHEN `is_object` THEN `{name}` END" for name in schemas.RECEIVED_FIELDS)
+    fields = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
+    nulls = ", ".join("CAST(NULL AS STRING)" for _ in schemas.RECEIVED_FIELDS)
+    ingest_time = "CAST(LOCALTIMESTAMP AS TIMESTAMP(6))"
     return (
         f"INSERT INTO {sink}\n"
-        f"SELECT `reason`, {fields},\n"
-        "  CASE WHEN `is_object` THEN CAST(NULL AS STRING) ELSE `raw_line` END,\n"
-        "  CAST(LOCALTIMESTAMP AS TIMESTAMP(6))\n"
+        f"SELECT `reason`, {fields}, CAST(NULL AS STRING), {ingest_time}\n"
         f"FROM `{CLASSIFIED_VIEW}`\n"
-        "WHERE `reason` IS NOT NULL"
+        "WHERE `reason` IS NOT NULL\n"
+        "UNION ALL\n"
+        f"SELECT 'MALFORMED', {nulls}, `raw_line`, {ingest_time}\n"
+        f"FROM `{MALFORMED_VIEW}`"
     )
 
 
 def progress_insert() -> str:
-    """Lines read per file and second of processing time (local streaming): committed at each checkpoint like
-    the outputs, so the driver knows when the job has read every file it can see."""
+    """Lines accounted for per file and second of processing time (local streaming): records read plus
+    malformed lines, committed at each checkpoint like the outputs, so the driver knows when the job has read
+    every non-blank line of every file it can see (both tables read the files independently)."""
+    per_second = (
+        "SELECT `file_path`, COUNT(*)\n"
+        "FROM TABLE(TUMBLE(TABLE `{table}`, DESCRIPTOR(`proc`), INTERVAL '1' SECOND))\n"
+        "GROUP BY `file_path`, `window_start`, `window_end`"
+    )
     return (
         f"INSERT INTO `unilake_sink_{PROGRESS_TABLE}`\n"
-        "SELECT `file_path`, COUNT(*)\n"
-        f"FROM TABLE(TUMBLE(TABLE `{SOURCE_TABLE}`, DESCRIPTOR(`proc`), INTERVAL '1' SECOND))\n"
-        "GROUP BY `file_path`, `window_start`, `window_end`"
+        + per_second.format(table=SOURCE_TABLE)
+        + "\nUNION ALL\n"
+        + per_second.format(table=MALFORMED_VIEW)
     )
 
 
@@ -464,6 +516,7 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
             catalog_ddl(settings),
             msf_source_ddl(settings, connector_options=msf_source_override),
             msf_received_view(settings),
+            msf_malformed_view(),
         )
         required = tuple(
             (settings.database, table)
@@ -478,6 +531,8 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
     setup = (
         local_source_ddl(settings),
         local_received_view(),
+        local_lines_ddl(settings),
+        local_malformed_view(settings),
         *local_output_ddls(settings),
     )
     if settings.mode == "streaming":

@@ -62,6 +62,14 @@ W0 = [
     tx("x-price-3dp", price="1.234", at="10:00:17"),
     tx("x-price-text", price="abc", at="10:00:17"),
     "[1, 2, 3]",
+    # Where the JSON format (records) and IS JSON OBJECT (malformed lines) must agree, line by line:
+    "null",
+    "42",
+    '"a JSON string"',
+    "\ufeff" + tx("x-bom", qty="0", at="10:00:17"),  # a byte order mark before the object: a record
+    '{"transaction_id": "x-trailing"} and more',  # an object followed by text: a record, as far as it goes
+    "{}",  # an object without fields: MISSING_FIELD, no transaction_id
+    "   ",  # spaces only: no record
     tx("d1", card="D", store="S2", qty=3, price="12.50", at="10:00:20.500"),
     tx("d1", card="D", store="S2", qty=3, price="12.50", at="10:00:20.500"),
     tx("h1", card="H", store="S3", qty="4", price="2500.00", at="10:00:30"),
@@ -84,6 +92,8 @@ W2 = [
 CRAFTED_FILES: list[tuple[str, list[str]]] = [("w0.jsonl", W0), ("w1.jsonl", W1), ("w2.jsonl", W2)]
 #: Input records that are exact replays of a record already counted.
 CRAFTED_REPLAYS = 2
+#: Lines that are no record (blank).
+CRAFTED_BLANK_LINES = 1
 
 
 def land(folder: Path, name: str, lines: Sequence[str]) -> None:

@@ -161,14 +161,26 @@ def test_local_source_and_sinks() -> None:
     assert with_options(source) == {
         "connector": "filesystem",
         "path": "file:///data/in",
-        "format": "raw",
+        "format": "json",  # each line parsed once, into string columns
+        "json.ignore-parse-errors": "true",  # a line that is not a JSON object is quarantined from the lines
         "source.monitor-interval": "1s",  # watch the folder: the local analogue of polling snapshots
     }
-    assert "METADATA FROM 'file.path' VIRTUAL" in source
-    assert "`proc` AS PROCTIME()" in source
+    for name in schemas.RECEIVED_FIELDS:
+        assert f"`{name}` STRING" in source
+    lines = sql.local_lines_ddl(streaming)
+    assert with_options(lines) == {
+        "connector": "filesystem",
+        "path": "file:///data/in",
+        "format": "raw",
+        "source.monitor-interval": "1s",
+    }
+    for ddl in (source, lines):
+        assert "METADATA FROM 'file.path' VIRTUAL" in ddl
+        assert "`proc` AS PROCTIME()" in ddl
     batch = settings_of(profile="local", mode="batch", **{"source.path": "/data/in", "sink.path": "/data/out"})
-    assert "source.monitor-interval" not in with_options(sql.local_source_ddl(batch))
-    assert "PROCTIME" not in sql.local_source_ddl(batch)
+    for ddl in (sql.local_source_ddl(batch), sql.local_lines_ddl(batch)):
+        assert "source.monitor-interval" not in with_options(ddl)
+        assert "PROCTIME" not in ddl
     sink = sql.local_sink_ddl(streaming, "fraud_alerts", schemas.FRAUD_ALERTS)
     options = with_options(sink)
     assert options["path"] == "file:///data/out/fraud_alerts"
@@ -236,7 +248,12 @@ def test_msf_pipeline_on_an_iceberg_shaped_source(
         i.split("\n", 1)[1] for i in sql.build_plan(settings).inserts
     ]
     local = settings_of(profile="local", mode="batch", **{"source.path": str(inbox), "sink.path": str(tmp_path)})
-    job.prepare(job.create_table_env(local), local, plan).execute().wait()
+    statements = job.prepare(job.create_table_env(local), local, plan)
+    execution = statements.explain().split("== Optimized Execution Plan ==", 1)[1]
+    # One read of the source table; the empty malformed view is pruned, not a second source.
+    assert execution.count("TableSourceScan(") == 1
+    assert "Values(" not in execution
+    statements.execute().wait()
     result = comparable(outputs(tmp_path))
     expected = comparable(batch_result)
     assert result["sales_per_minute"] == expected["sales_per_minute"]
@@ -261,3 +278,50 @@ def test_the_three_outputs_share_one_deduplication(pyflink: Any, tmp_path: Path)
     assert execution.count("SortAggregate(isMerge=[false], groupBy=[transaction_id, window_start, window_end") == 1
     assert "LocalSortAggregate" not in execution
     assert "LocalHashAggregate" not in execution
+
+
+EVENT_TIMES = {
+    "2026-11-25T10:00:01.123Z": "2026-11-25 10:00:01.123",
+    "2026-11-25T10:00:01Z": "2026-11-25 10:00:01",
+    "2026-11-25T23:59:59.123456789Z": "2026-11-25 23:59:59.123",  # nanoseconds truncated to milliseconds
+    "2024-02-29T00:00:00Z": "2024-02-29 00:00:00",  # leap year
+    "2000-02-29T00:00:00Z": "2000-02-29 00:00:00",  # divisible by 400: leap
+    "2026-04-30T00:00:00Z": "2026-04-30 00:00:00",
+    "2026-12-31T00:00:00Z": "2026-12-31 00:00:00",
+    "1970-01-01T00:00:00Z": "1970-01-01 00:00:00",  # valid, and equal to the placeholder of invalid ones
+    "2026-02-29T00:00:00Z": None,  # not a leap year
+    "1900-02-29T00:00:00Z": None,  # divisible by 100, not by 400
+    "2026-02-30T00:00:00Z": None,  # CAST alone would make it March 2
+    "2026-04-31T00:00:00Z": None,
+    "2026-13-01T00:00:00Z": None,
+    "2026-00-10T00:00:00Z": None,
+    "2026-11-00T00:00:00Z": None,
+    "2026-11-25T24:00:00Z": None,
+    "2026-11-25T10:60:00Z": None,
+    "2026-11-25T10:00:60Z": None,
+    "2026-11-25T10:00:01": None,  # no zone
+    "2026-11-25T10:00:01+01:00": None,
+    "2026-11-25 10:00:01Z": None,
+    "2026-11-25T10:00:01.Z": None,
+    "2026-11-25T10:00:01Z trailing": None,
+    "yesterday": None,
+}
+
+
+def test_event_time_validation_on_flink(pyflink: Any) -> None:
+    """``iso_utc_valid`` and ``rowtime_expr`` evaluated by Flink: only times that exist, in UTC with a Z."""
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
+    values = ", ".join(f"({sql.sql_string(text)})" for text in EVENT_TIMES)
+    query = (
+        f"SELECT `t`, {sql.iso_utc_valid('`t`')}, CAST({sql.rowtime_expr('`t`')} AS STRING) "  # noqa: S608
+        f"FROM (VALUES {values}) AS `v` (`t`)"
+    )
+    with t_env.execute_sql(query).collect() as rows:
+        results = {row[0]: (row[1], row[2]) for row in rows}
+    for text, expected in EVENT_TIMES.items():
+        valid, rowtime = results[text]
+        assert valid is (expected is not None), text
+        # An invalid time gets the 1970-01-01 placeholder (behind any watermark); a valid one its value.
+        assert rowtime.removesuffix(".000") == (expected or "1970-01-01 00:00:00"), text

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flink_test_support import (
+    CRAFTED_BLANK_LINES,
     CRAFTED_FILES,
     CRAFTED_REPLAYS,
     Row,
@@ -92,20 +93,25 @@ def test_quarantine_gives_the_first_reason_that_applies(batch_result: dict[str, 
         "x-price-neg": "BAD_PRICE",
         "x-price-3dp": "BAD_PRICE",
         "x-price-text": "BAD_PRICE",
+        "x-bom": "BAD_QUANTITY",
+        "x-trailing": "MISSING_FIELD",
     }
+    no_id = [r["reason"] for r in batch_result["quarantine"] if r["transaction_id"] is None and r["raw_line"] is None]
+    assert no_id == ["MISSING_FIELD"]  # {}
     # The fields as received, strings included.
     frac = by_id["x-qty-frac"]
     assert (frac["quantity"], frac["unit_price"], frac["event_time"]) == ("2.5", "1.00", f"{T}10:00:16Z")
     assert frac["raw_line"] is None
     assert by_id["x-missing"]["sku"] is None
     malformed = [r for r in batch_result["quarantine"] if r["reason"] == "MALFORMED"]
-    assert sorted(r["raw_line"] for r in malformed) == ["[1, 2, 3]", "this is not json"]
+    not_objects = ['"a JSON string"', "42", "[1, 2, 3]", "null", "this is not json"]
+    assert sorted(r["raw_line"] for r in malformed) == not_objects
     assert all(r["transaction_id"] is None and r["quantity"] is None for r in malformed)
     assert all(r["ingest_time"] for r in batch_result["quarantine"])
 
 
 def test_every_input_record_is_accounted_for(batch_result: dict[str, list[Row]]) -> None:
-    received = sum(len(lines) for _, lines in CRAFTED_FILES)
+    received = sum(len(lines) for _, lines in CRAFTED_FILES) - CRAFTED_BLANK_LINES
     aggregated = sum(r["transactions"] for r in batch_result["sales_per_minute"])
     quarantined = len(batch_result["quarantine"])
     assert aggregated + CRAFTED_REPLAYS + quarantined == received
