@@ -295,7 +295,7 @@ def local_malformed_view(settings: JobSettings) -> str:
         f"CREATE TEMPORARY VIEW `{MALFORMED_VIEW}` AS\n"
         f"SELECT `line` AS `raw_line`{progress}\n"
         f"FROM `{LINES_TABLE}`\n"
-        f"WHERE CHAR_LENGTH(TRIM(`line`)) > 0 AND NOT ({without_bom}) IS JSON OBJECT"
+        f"WHERE CHAR_LENGTH(TRIM(`line`)) > 0 AND NOT (({without_bom}) IS JSON OBJECT)"
     )
 
 
