@@ -60,6 +60,6 @@ REASONS: Final = ("MALFORMED", "MISSING_FIELD", "BAD_EVENT_TIME", "BAD_QUANTITY"
 RULES: Final = ("VELOCITY", "MULTI_STORE", "HIGH_VALUE")
 
 
-def column_list(columns: Columns) -> str:
-    """``name TYPE`` pairs, one per line, for a CREATE TABLE statement."""
-    return ",\n  ".join(f"`{name}` {sql_type}" for name, sql_type in columns)
+def column_definitions(columns: Columns) -> tuple[str, ...]:
+    """``name TYPE`` pairs for a CREATE TABLE statement."""
+    return tuple(f"`{name}` {sql_type}" for name, sql_type in columns)

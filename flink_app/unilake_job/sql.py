@@ -1,9 +1,9 @@
 """The job as SQL text: profile DDL (local | msf) and the pipeline written once. Pure Python (no pyflink).
 
 :func:`build_plan` returns every statement the job executes, so the DDL of each profile can be read and tested
-without a cluster. Only the source table, the read hint and the sink names differ by profile; the pipeline
-views and the three INSERTs are the same text for both. The one difference by mode is the ``LATE`` rule,
-which only exists in streaming (a batch run has no watermark, so nothing is late).
+without a cluster. Only the source tables, the received and malformed views, the read hint and the sink names
+differ by profile; the pipeline views and the three INSERTs are the same text for both. The one difference by
+mode is the ``LATE`` rule, which only exists in streaming (a batch run has no watermark, so nothing is late).
 
 Pipeline (all Flink SQL built-ins, no Python UDF on the per-record path):
 
@@ -175,17 +175,26 @@ def msf_read_options(settings: JobSettings) -> dict[str, str]:
     return options
 
 
+def _create_table(name: str, columns: tuple[str, ...], options: dict[str, str]) -> str:
+    return (
+        f"CREATE TEMPORARY TABLE `{name}` (\n  " + ",\n  ".join(columns) + f"\n) WITH (\n  {options_clause(options)}\n)"
+    )
+
+
+def _rowtime_columns(rowtime: str, settings: JobSettings) -> tuple[str, str]:
+    """The ``rowtime`` computed column and its watermark, for a source table."""
+    return (
+        f"`rowtime` AS {rowtime}",
+        f"WATERMARK FOR `rowtime` AS `rowtime` - {_interval(settings.out_of_orderness_ms)}",
+    )
+
+
 def msf_source_ddl(settings: JobSettings, *, connector_options: dict[str, str] | None = None) -> str:
     """Typed ``transactions`` columns + never-null rowtime + watermark. ``connector_options`` lets tests read
     the same shape from local files (the Iceberg jar cannot run here)."""
     options = connector_options if connector_options is not None else msf_source_connector_options(settings)
-    return (
-        f"CREATE TEMPORARY TABLE `{SOURCE_TABLE}` (\n"
-        f"  {schemas.column_list(schemas.TRANSACTIONS)},\n"
-        f"  `rowtime` AS COALESCE(CAST(`event_time` AS TIMESTAMP(3)), {EPOCH}),\n"
-        f"  WATERMARK FOR `rowtime` AS `rowtime` - {_interval(settings.out_of_orderness_ms)}\n"
-        f") WITH (\n  {options_clause(options)}\n)"
-    )
+    rowtime = _rowtime_columns(f"COALESCE(CAST(`event_time` AS TIMESTAMP(3)), {EPOCH})", settings)
+    return _create_table(SOURCE_TABLE, schemas.column_definitions(schemas.TRANSACTIONS) + rowtime, options)
 
 
 def msf_received_view(settings: JobSettings) -> str:
@@ -247,21 +256,12 @@ def _progress_columns(settings: JobSettings) -> tuple[str, ...]:
     return ("`file_path` STRING NOT NULL METADATA FROM 'file.path' VIRTUAL", "`proc` AS PROCTIME()")
 
 
-def _create_table(name: str, columns: tuple[str, ...], options: dict[str, str]) -> str:
-    return (
-        f"CREATE TEMPORARY TABLE `{name}` (\n  " + ",\n  ".join(columns) + f"\n) WITH (\n  {options_clause(options)}\n)"
-    )
-
-
 def local_source_ddl(settings: JobSettings) -> str:
     """The fields of each JSON line as strings (values may arrive as numbers or strings; TRY_CAST classifies
     them), never-null rowtime and watermark."""
-    fields = tuple(f"`{name}` STRING" for name in schemas.RECEIVED_FIELDS)
-    rowtime = (
-        f"`rowtime` AS {rowtime_expr('`event_time`')}",
-        f"WATERMARK FOR `rowtime` AS `rowtime` - {_interval(settings.out_of_orderness_ms)}",
-    )
-    return _create_table(SOURCE_TABLE, fields + _progress_columns(settings) + rowtime, local_source_options(settings))
+    fields = schemas.column_definitions(tuple((name, "STRING") for name in schemas.RECEIVED_FIELDS))
+    columns = fields + _progress_columns(settings) + _rowtime_columns(rowtime_expr("`event_time`"), settings)
+    return _create_table(SOURCE_TABLE, columns, local_source_options(settings))
 
 
 def local_lines_ddl(settings: JobSettings) -> str:
@@ -319,9 +319,8 @@ def local_sink_options(settings: JobSettings, table: str) -> dict[str, str]:
 
 
 def local_sink_ddl(settings: JobSettings, table: str, columns: schemas.Columns) -> str:
-    return (
-        f"CREATE TEMPORARY TABLE `unilake_sink_{table}` (\n  {schemas.column_list(columns)}\n"
-        f") WITH (\n  {options_clause(local_sink_options(settings, table))}\n)"
+    return _create_table(
+        f"unilake_sink_{table}", schemas.column_definitions(columns), local_sink_options(settings, table)
     )
 
 
