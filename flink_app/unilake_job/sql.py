@@ -1,21 +1,22 @@
 """The job as SQL text: profile DDL (local | msf) and the pipeline written once. Pure Python (no pyflink).
 
 :func:`build_plan` returns every statement the job executes, so the DDL of each profile can be read and tested
-without a cluster. Only the source tables, the received and malformed views, the read hint and the sink names
-differ by profile; the pipeline views and the three INSERTs are the same text for both. The one difference by
+without a cluster. Only the source tables, the received, malformed and rejected views, the read hint and the
+sink names differ by profile; the pipeline views and the three INSERTs are the same text for both. The one difference by
 mode is the ``LATE`` rule, which only exists in streaming (a batch run has no watermark, so nothing is late).
 
 Pipeline (all Flink SQL built-ins, no Python UDF on the per-record path):
 
-1. ``unilake_received`` (by profile): the fields of each record as received, as strings (for quarantine),
-   ``qty`` and ``price`` parsed (NULL where invalid), ``valid_event_time``, and ``rowtime``, the event time of
+1. ``unilake_received`` (by profile): the fields of each record as received, ``qty`` and ``price`` parsed
+   (NULL where invalid), ``valid_event_time``, and ``rowtime``, the event time of
    a record whose ``event_time`` is valid, 1970-01-01 otherwise: never null, so a bad record can neither kill
    the job nor move the watermark. The local profile reads each JSON line once into string columns (JSON
    format) and parses them with ``REGEXP``/``TRY_CAST``; a second table reads the same files as raw lines to
    quarantine the lines that are not JSON objects (``unilake_malformed``). The msf profile's typed columns
-   are their own parsed values (an Iceberg column cannot hold an invalid one) and are rendered as strings
-   only for quarantine; it has no malformed lines.
-2. ``unilake_classified``: the first quarantine reason that applies, or NULL for a valid record.
+   are their own parsed values (an Iceberg column cannot hold an invalid one); it has no malformed lines.
+2. ``unilake_classified``: the first quarantine reason that applies, or NULL for a valid record;
+   ``unilake_rejected`` (by profile) keeps the records with a reason, their fields as text for quarantine (the
+   msf profile renders its typed values there, so valid records are never rendered).
 3. ``unilake_transactions_once``: valid records deduplicated per 1-minute window and ``transaction_id`` (exact
    replays share their window), as a window aggregation: bounded state, append-only output.
 4. Cascading window aggregations over it give ``sales_per_minute`` and the card windows of ``fraud_alerts``
@@ -42,6 +43,8 @@ CARD_STORE_WINDOWS_VIEW: Final = "unilake_card_store_windows"
 #: Local only: the input lines that are not JSON objects (msf: an empty view).
 LINES_TABLE: Final = "unilake_source_lines"
 MALFORMED_VIEW: Final = "unilake_malformed"
+#: The records with a quarantine reason, their fields as text (msf: typed values rendered).
+REJECTED_VIEW: Final = "unilake_rejected"
 CARD_WINDOWS_VIEW: Final = "unilake_card_windows"
 
 #: Output folder (local) / logical name of each sink.
@@ -198,21 +201,28 @@ def msf_source_ddl(settings: JobSettings, *, connector_options: dict[str, str] |
 
 
 def msf_received_view(settings: JobSettings) -> str:
-    """Typed columns rendered as the strings a producer would have sent (ISO-8601 UTC event time)."""
+    """The typed columns as read (the hint chooses streaming or a bounded read) and their parsed values: a value
+    an Iceberg column holds is valid for its type, so ``qty``, ``price`` and ``valid_event_time`` need no
+    parsing. Rendering as text is left to :func:`msf_rejected_view`, which only the quarantined records reach."""
     hint = options_clause(msf_read_options(settings)).replace(",\n  ", ", ")
+    fields = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
     return (
         f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
-        "SELECT\n"
-        "  `transaction_id`, `store_id`, `region`, `sku`, `card_id`,\n"
-        "  CAST(`quantity` AS STRING) AS `quantity`,\n"
-        "  CAST(`unit_price` AS STRING) AS `unit_price`,\n"
-        "  CONCAT(REPLACE(CAST(`event_time` AS STRING), ' ', 'T'), 'Z') AS `event_time`,\n"
-        "  `rowtime`,\n"
-        # Typed columns need no parsing: a value the table holds is valid for its type.
-        "  `event_time` IS NOT NULL AS `valid_event_time`,\n"
-        "  `quantity` AS `qty`,\n"
-        "  `unit_price` AS `price`\n"
+        f"SELECT {fields}, `rowtime`,\n"
+        "  `event_time` IS NOT NULL AS `valid_event_time`, `quantity` AS `qty`, `unit_price` AS `price`\n"
         f"FROM `{SOURCE_TABLE}` /*+ OPTIONS({hint}) */"
+    )
+
+
+def msf_rejected_view() -> str:
+    """The rejected records with their typed values as the text a producer would have sent (ISO-8601 UTC
+    event time), for quarantine."""
+    return _rejected_view(
+        {
+            "quantity": "CAST(`quantity` AS STRING)",
+            "unit_price": "CAST(`unit_price` AS STRING)",
+            "event_time": "CONCAT(REPLACE(CAST(`event_time` AS STRING), ' ', 'T'), 'Z')",
+        }
     )
 
 
@@ -282,6 +292,28 @@ def local_received_view() -> str:
         f"  CASE WHEN REGEXP(`unit_price`, {sql_string(PRICE_REGEX)})\n"
         "    THEN TRY_CAST(`unit_price` AS DECIMAL(10, 2)) END AS `price`\n"
         f"FROM `{SOURCE_TABLE}`"
+    )
+
+
+def local_rejected_view() -> str:
+    """The rejected records with their fields as read (already text), for quarantine."""
+    return _rejected_view({})
+
+
+def _rejected_view(rendered: dict[str, str]) -> str:
+    """The records with a quarantine reason, each field as text: ``rendered`` expressions, or the field as is.
+
+    Per profile, and apart from the pipeline's classification, so that rendering typed values as text costs
+    nothing for the valid records (Flink computes a view's columns for every row that reaches it).
+    """
+    fields = ",\n  ".join(
+        f"{rendered[name]} AS `{name}`" if name in rendered else f"`{name}`" for name in schemas.RECEIVED_FIELDS
+    )
+    return (
+        f"CREATE TEMPORARY VIEW `{REJECTED_VIEW}` AS\n"
+        f"SELECT `reason`,\n  {fields}\n"
+        f"FROM `{CLASSIFIED_VIEW}`\n"
+        "WHERE `reason` IS NOT NULL"
     )
 
 
@@ -451,8 +483,7 @@ def quarantine_insert(sink: str) -> str:
     return (
         f"INSERT INTO {sink}\n"
         f"SELECT `reason`, {fields}, CAST(NULL AS STRING), {ingest_time}\n"
-        f"FROM `{CLASSIFIED_VIEW}`\n"
-        "WHERE `reason` IS NOT NULL\n"
+        f"FROM `{REJECTED_VIEW}`\n"
         "UNION ALL\n"
         f"SELECT 'MALFORMED', {nulls}, `raw_line`, {ingest_time}\n"
         f"FROM `{MALFORMED_VIEW}`"
@@ -511,11 +542,13 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
     )
     if settings.profile == "msf":
         assert settings.database is not None
-        setup: tuple[str, ...] = (
+        setup = (
             catalog_ddl(settings),
             msf_source_ddl(settings, connector_options=msf_source_override),
             msf_received_view(settings),
             msf_malformed_view(),
+            *pipeline_views(settings),
+            msf_rejected_view(),
         )
         required = tuple(
             (settings.database, table)
@@ -526,7 +559,7 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
                 settings.sink_quarantine_table,
             )
         )
-        return PipelinePlan(setup=setup + pipeline_views(settings), inserts=inserts, required_tables=required)
+        return PipelinePlan(setup=setup, inserts=inserts, required_tables=required)
     setup = (
         local_source_ddl(settings),
         local_received_view(),
@@ -537,7 +570,7 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
     if settings.mode == "streaming":
         setup += (local_sink_ddl(settings, PROGRESS_TABLE, PROGRESS_COLUMNS),)
         inserts += (progress_insert(),)
-    return PipelinePlan(setup=setup + pipeline_views(settings), inserts=inserts)
+    return PipelinePlan(setup=(*setup, *pipeline_views(settings), local_rejected_view()), inserts=inserts)
 
 
 _READ_HINT = re.compile(r" /\*\+ OPTIONS\(.*\) \*/")

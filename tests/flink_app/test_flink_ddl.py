@@ -117,7 +117,9 @@ def test_the_pipeline_is_written_once() -> None:
         local = sql.build_plan(settings_of(profile="local", mode=mode, **{"source.path": "i", "sink.path": "o"}))
         msf = sql.build_plan(settings_of(**MSF, mode=mode))
         views = sql.pipeline_views(settings_of(**MSF, mode=mode))
-        assert local.setup[-len(views) :] == msf.setup[-len(views) :] == views
+        # The pipeline views, then each profile's view of the rejected records as text.
+        assert local.setup[-len(views) - 1 : -1] == msf.setup[-len(views) - 1 : -1] == views
+        assert (local.setup[-1], msf.setup[-1]) == (sql.local_rejected_view(), sql.msf_rejected_view())
         local_sinks = sql.sink_names(settings_of(profile="local", **{"source.path": "i", "sink.path": "o"}))
         msf_sinks = sql.sink_names(settings_of(**MSF))
         # Local streaming adds one insert: lines read per file, so the local driver stops once all are read.
@@ -253,6 +255,10 @@ def test_msf_pipeline_on_an_iceberg_shaped_source(
     # One read of the source table; the empty malformed view is pruned, not a second source.
     assert execution.count("TableSourceScan(") == 1
     assert "Values(" not in execution
+    # Typed values are rendered as text only for the records quarantine keeps, not for every record.
+    rendering = [line for line in execution.splitlines() if "REPLACE(CAST(event_time" in line]
+    assert len(rendering) == 1
+    assert "where=[reason IS NOT NULL]" in rendering[0]
     statements.execute().wait()
     result = comparable(outputs(tmp_path))
     expected = comparable(batch_result)
@@ -260,6 +266,14 @@ def test_msf_pipeline_on_an_iceberg_shaped_source(
     assert result["fraud_alerts"] == expected["fraud_alerts"]
     reasons = sorted((r["reason"], r["transaction_id"]) for r in outputs(tmp_path)["quarantine"])
     assert reasons == [("BAD_PRICE", "x-price-neg"), ("BAD_QUANTITY", "x-qty-neg"), ("BAD_QUANTITY", "x-qty-zero")]
+    # The typed values as text, as a producer would have sent them.
+    price_neg = next(r for r in outputs(tmp_path)["quarantine"] if r["transaction_id"] == "x-price-neg")
+    assert {k: price_neg[k] for k in ("quantity", "unit_price", "event_time", "raw_line")} == {
+        "quantity": "1",
+        "unit_price": "-1.00",
+        "event_time": "2026-11-25T10:00:17.000000Z",  # TIMESTAMP(6), the Iceberg timestamp
+        "raw_line": None,
+    }
 
 
 def test_the_three_outputs_share_one_deduplication(pyflink: Any, tmp_path: Path) -> None:
