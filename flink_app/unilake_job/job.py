@@ -56,6 +56,9 @@ def create_table_env(
     # as a shared block: without it each INSERT gets its own projection of the view, so sub-plan reuse fails
     # and the JSON parsing and the deduplication run once per consumer (see bench/pipeline_bench.py).
     config.set("table.optimizer.reuse-optimize-block-with-digest-enabled", "true")
+    # Batch: an aggregation may shuffle by part of its keys when the next one needs that, so the two levels
+    # of the card windows (card x store, then card) share one shuffle and run chained (sql.card_windows_view).
+    config.set("table.optimizer.shuffle-by-partial-key-enabled", "true")
     if settings.profile == "msf":
         return t_env
     config.set("parallelism.default", str(settings.parallelism))

@@ -294,6 +294,33 @@ def test_the_three_outputs_share_one_deduplication(pyflink: Any, tmp_path: Path)
     assert "LocalHashAggregate" not in execution
 
 
+def test_the_card_windows_aggregate_twice_on_one_shuffle(pyflink: Any, tmp_path: Path) -> None:
+    """The card windows (card x store, then card) group by the windows of the level before: in batch both
+    levels share one shuffle by card and window and run chained; in streaming the second level is a window
+    aggregation on the same windows (append-only), not a regular aggregation."""
+    from flink_app.unilake_job import job
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text("{}\n")
+    plans = {}
+    for mode in ("batch", "streaming"):
+        settings = settings_of(
+            profile="local", mode=mode, **{"source.path": str(tmp_path / "in"), "sink.path": str(tmp_path)}
+        )
+        explain = job.prepare(job.create_table_env(settings), settings).explain()
+        plans[mode] = explain.split("== Optimized Execution Plan ==", 1)[1]
+    batch = plans["batch"].splitlines()
+    card = next(i for i, line in enumerate(batch) if "groupBy=[card_id, window_start, window_end]" in line)
+    assert "keep_input_as_is[hash[card_id, window_start, window_end]]" in batch[card + 1]
+    card_store = next(i for i, line in enumerate(batch) if "groupBy=[card_id, store_id, window_start" in line)
+    assert card_store > card
+    assert "Exchange(distribution=[hash[card_id, window_start, window_end]])" in batch[card_store + 1]
+    assert (
+        "WindowAggregate(groupBy=[card_id], window=[TUMBLE(win_start=[window_start], win_end=[window_end]"
+        in (plans["streaming"])
+    )
+
+
 EVENT_TIMES = {
     "2026-11-25T10:00:01.123Z": "2026-11-25 10:00:01.123",
     "2026-11-25T10:00:01Z": "2026-11-25 10:00:01",
