@@ -14,6 +14,11 @@ beside the pipeline (validation, deduplication, sales, fraud, quarantine) on tha
 Each figure is input rows divided by the wall time of its job, submission included. Copy and pipeline run
 alternately ``--repeat`` times and the medians are compared (on 2 cores one run varies by up to a third).
 Target: the pipeline at >= 50 % of the copy's throughput. Prints figures only; nothing is asserted.
+
+``--breakdown`` also runs the msf statements with cumulative subsets of the pipeline's own INSERTs (the SQL
+unchanged): quarantine alone (read + classify), + sales_per_minute (+ the deduplication and one
+aggregation), + fraud_alerts (the whole pipeline: + the card windows and HIGH_VALUE), to show where the
+time goes.
 """
 
 from __future__ import annotations
@@ -109,6 +114,28 @@ def pair(name: str, rows: int, repeat: int, copy: Callable[[int], float], pipeli
     print(f"  ratio:     {pipeline_rate / copy_rate:7.1%}  (target >= 50 %: {verdict})", flush=True)
 
 
+#: Cumulative subsets of the pipeline's INSERTs for ``--breakdown`` (names of sql.OUTPUT_TABLES).
+BREAKDOWN: tuple[tuple[str, ...], ...] = (
+    ("quarantine",),
+    ("quarantine", "sales_per_minute"),
+    ("quarantine", "sales_per_minute", "fraud_alerts"),
+)
+
+
+def breakdown(rows: int, repeat: int, plan: Callable[[int], sql.PipelinePlan], run: Callable[..., float]) -> None:
+    """Median wall time of the msf statements with each subset of BREAKDOWN's INSERTs (runs alternate)."""
+    times: dict[tuple[str, ...], list[float]] = {subset: [] for subset in BREAKDOWN}
+    for n in range(repeat):
+        for index, subset in enumerate(BREAKDOWN):
+            full = plan(repeat + n * len(BREAKDOWN) + index)  # its own output folder
+            inserts = tuple(full.inserts[sql.OUTPUT_TABLES.index(table)] for table in subset)
+            times[subset].append(run(replace(full, inserts=inserts)))
+    print(f"msf statements by INSERTs (cumulative), {rows} rows, median of {repeat}")
+    for subset, runs in times.items():
+        seconds = statistics.median(runs)
+        print(f"  {' + '.join(subset):45s} {seconds:6.1f} s  {rows / seconds:10,.0f} rows/s", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="pipeline vs copy throughput (batch mode)")
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -116,6 +143,7 @@ def main() -> int:
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each job; medians are compared")
     parser.add_argument("--workdir", type=Path, help="default: a temporary folder, removed afterwards")
+    parser.add_argument("--breakdown", action="store_true", help="also time subsets of the msf INSERTs")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="unilake-bench-"))
     try:
@@ -162,6 +190,8 @@ def main() -> int:
             lambda run: typed_copy_job(local, msf_plan(run), workdir / f"typed-copy-out-{run}"),
             lambda run: pipeline_job(local, msf_plan(run)),
         )
+        if args.breakdown:
+            breakdown(typed_rows, args.repeat, msf_plan, lambda plan: pipeline_job(local, plan))
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
