@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from pyflink.table import TableEnvironment  # noqa: E402
 
 from flink_app.datagen import Generator, land, typed_line  # noqa: E402
-from flink_app.unilake_job import job, schemas, sql  # noqa: E402
+from flink_app.unilake_job import job, sql  # noqa: E402
 from flink_app.unilake_job.properties import JobSettings, parse_settings  # noqa: E402
 
 
@@ -68,9 +68,8 @@ def _copy(t_env: TableEnvironment, out: Path) -> float:
         f"'path' = {sql.sql_string(out.resolve().as_uri())}, 'format' = 'json') "
         f"LIKE `{sql.SOURCE_TABLE}` (EXCLUDING ALL)"
     )
-    columns = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
     started = time.perf_counter()
-    t_env.execute_sql(f"INSERT INTO `copy_sink` SELECT {columns} FROM `{sql.SOURCE_TABLE}`").wait()  # noqa: S608
+    t_env.execute_sql(f"INSERT INTO `copy_sink` SELECT {sql.RECEIVED_COLUMNS} FROM `{sql.SOURCE_TABLE}`").wait()  # noqa: S608
     return time.perf_counter() - started
 
 
@@ -122,7 +121,9 @@ BREAKDOWN: tuple[tuple[str, ...], ...] = (
 )
 
 
-def breakdown(rows: int, repeat: int, plan: Callable[[int], sql.PipelinePlan], run: Callable[..., float]) -> None:
+def breakdown(
+    rows: int, repeat: int, plan: Callable[[int], sql.PipelinePlan], run: Callable[[sql.PipelinePlan], float]
+) -> None:
     """Median wall time of the msf statements with each subset of BREAKDOWN's INSERTs (runs alternate)."""
     times: dict[tuple[str, ...], list[float]] = {subset: [] for subset in BREAKDOWN}
     for n in range(repeat):

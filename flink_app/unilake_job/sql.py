@@ -2,15 +2,16 @@
 
 :func:`build_plan` returns every statement the job executes, so the DDL of each profile can be read and tested
 without a cluster. Only the source tables, the received, malformed and rejected views, the read hint and the
-sink names differ by profile; the pipeline views and the three INSERTs are the same text for both. The one difference by
-mode is the ``LATE`` rule, which only exists in streaming (a batch run has no watermark, so nothing is late).
+sink names differ by profile; the pipeline views and the three INSERTs are the same text for both. The one
+difference by mode is the ``LATE`` rule, which only exists in streaming (a batch run has no watermark, so
+nothing is late).
 
 Pipeline (all Flink SQL built-ins, no Python UDF on the per-record path):
 
 1. ``unilake_received`` (by profile): the fields of each record as received, ``qty`` and ``price`` parsed
-   (NULL where invalid), ``valid_event_time``, and ``rowtime``, the event time of
-   a record whose ``event_time`` is valid, 1970-01-01 otherwise: never null, so a bad record can neither kill
-   the job nor move the watermark. The local profile reads each JSON line once into string columns (JSON
+   (NULL where invalid), ``valid_event_time``, and ``rowtime``, the event time of a record whose
+   ``event_time`` is valid, 1970-01-01 otherwise: never null, so a bad record can neither kill the job nor
+   move the watermark. The local profile reads each JSON line once into string columns (JSON
    format) and parses them with ``REGEXP``/``TRY_CAST``; a second table reads the same files as raw lines to
    quarantine the lines that are not JSON objects (``unilake_malformed``). The msf profile's typed columns
    are their own parsed values (an Iceberg column cannot hold an invalid one); it has no malformed lines.
@@ -46,6 +47,8 @@ MALFORMED_VIEW: Final = "unilake_malformed"
 #: The records with a quarantine reason, their fields as text (msf: typed values rendered).
 REJECTED_VIEW: Final = "unilake_rejected"
 CARD_WINDOWS_VIEW: Final = "unilake_card_windows"
+#: The fields of a transaction as received, as a SQL column list.
+RECEIVED_COLUMNS: Final = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
 
 #: Output folder (local) / logical name of each sink.
 OUTPUT_TABLES: Final = ("sales_per_minute", "fraud_alerts", "quarantine")
@@ -205,10 +208,9 @@ def msf_received_view(settings: JobSettings) -> str:
     an Iceberg column holds is valid for its type, so ``qty``, ``price`` and ``valid_event_time`` need no
     parsing. Rendering as text is left to :func:`msf_rejected_view`, which only the quarantined records reach."""
     hint = options_clause(msf_read_options(settings)).replace(",\n  ", ", ")
-    fields = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
     return (
         f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
-        f"SELECT {fields}, `rowtime`,\n"
+        f"SELECT {RECEIVED_COLUMNS}, `rowtime`,\n"
         "  `event_time` IS NOT NULL AS `valid_event_time`, `quantity` AS `qty`, `unit_price` AS `price`\n"
         f"FROM `{SOURCE_TABLE}` /*+ OPTIONS({hint}) */"
     )
@@ -282,10 +284,9 @@ def local_lines_ddl(settings: JobSettings) -> str:
 def local_received_view() -> str:
     """The records with ``qty`` and ``price`` parsed (NULL where the string is not valid) and whether the
     ``event_time`` string is valid (``rowtime`` holds its value)."""
-    fields = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
     return (
         f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
-        f"SELECT {fields}, `rowtime`,\n"
+        f"SELECT {RECEIVED_COLUMNS}, `rowtime`,\n"
         f"  {iso_utc_valid('`event_time`')} AS `valid_event_time`,\n"
         f"  CASE WHEN REGEXP(`quantity`, {sql_string(QUANTITY_REGEX)})\n"
         "    THEN TRY_CAST(`quantity` AS INT) END AS `qty`,\n"
@@ -484,12 +485,11 @@ def fraud_insert(sink: str, settings: JobSettings) -> str:
 
 
 def quarantine_insert(sink: str) -> str:
-    fields = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
     nulls = ", ".join("CAST(NULL AS STRING)" for _ in schemas.RECEIVED_FIELDS)
     ingest_time = "CAST(LOCALTIMESTAMP AS TIMESTAMP(6))"
     return (
         f"INSERT INTO {sink}\n"
-        f"SELECT `reason`, {fields}, CAST(NULL AS STRING), {ingest_time}\n"
+        f"SELECT `reason`, {RECEIVED_COLUMNS}, CAST(NULL AS STRING), {ingest_time}\n"
         f"FROM `{REJECTED_VIEW}`\n"
         "UNION ALL\n"
         f"SELECT 'MALFORMED', {nulls}, `raw_line`, {ingest_time}\n"
