@@ -20,9 +20,9 @@ Pipeline (all Flink SQL built-ins, no Python UDF on the per-record path):
    msf profile renders its typed values there, so valid records are never rendered).
 3. ``unilake_transactions_once``: valid records deduplicated per 1-minute window and ``transaction_id`` (exact
    replays share their window), as a window aggregation: bounded state, append-only output.
-4. Window aggregations over it give ``sales_per_minute`` and the card windows of ``fraud_alerts`` (per card
-   and store, then per card on the same windows: distinct stores without a DISTINCT aggregate, which would
-   double the rows to aggregate).
+4. Aggregations on its windows (no second ``TUMBLE``) give ``sales_per_minute`` and the card windows of
+   ``fraud_alerts`` (per card and store, then per card on the same windows: distinct stores without a
+   DISTINCT aggregate, which would double the rows to aggregate).
 """
 
 from __future__ import annotations
@@ -400,12 +400,13 @@ def valid_view() -> str:
     )
 
 
-def _tumble(view: str, settings: JobSettings) -> str:
-    return f"TABLE(TUMBLE(TABLE `{view}`, DESCRIPTOR(`rowtime`), {_interval(settings.window_size_ms)}))"
-
-
 def once_view(settings: JobSettings) -> str:
-    """One row per transaction_id and window; its window_time is the rowtime of the cascading windows.
+    """One row per transaction_id and 1-minute window, with the window's ``window_start`` and ``window_end``.
+
+    Every consumer (sales, the card windows, HIGH_VALUE) groups by or selects these window columns rather
+    than windowing again: Flink plans an aggregation over the window columns of a window aggregation as a
+    window aggregation on the same windows (streaming: ``WindowAggregate`` with ``TUMBLE(win_start,
+    win_end)``, append-only), and a new ``TUMBLE`` would cost a window table function per consumer.
 
     ``transaction_id`` leads the grouping: in batch mode the deduplication is a sort, and a leading string key
     lets the sort compare most records by their key prefix instead of the whole record (measured ~30 % faster
@@ -416,19 +417,19 @@ def once_view(settings: JobSettings) -> str:
         "  MIN(`store_id`) AS `store_id`, MIN(`region`) AS `region`, MIN(`card_id`) AS `card_id`,\n"
         "  MIN(`quantity`) AS `quantity`,\n"
         "  MIN(CAST(`quantity` * `unit_price` AS DECIMAL(18, 2))) AS `amount`,\n"
-        "  `window_time` AS `rowtime`\n"
-        f"FROM {_tumble(VALID_VIEW, settings)}\n"
-        "GROUP BY `transaction_id`, `window_start`, `window_end`, `window_time`"
+        "  `window_start`, `window_end`\n"
+        f"FROM TABLE(TUMBLE(TABLE `{VALID_VIEW}`, DESCRIPTOR(`rowtime`), {_interval(settings.window_size_ms)}))\n"
+        "GROUP BY `transaction_id`, `window_start`, `window_end`"
     )
 
 
-def card_store_windows_view(settings: JobSettings) -> str:
+def card_store_windows_view() -> str:
     """Per card, store and window: the first level of the card windows (distinct stores = rows per card)."""
     return (
         f"CREATE TEMPORARY VIEW `{CARD_STORE_WINDOWS_VIEW}` AS\n"
         "SELECT `card_id`, `store_id`, `window_start`, `window_end`,\n"
         "  COUNT(*) AS `transactions`, SUM(`amount`) AS `amount`\n"
-        f"FROM {_tumble(ONCE_VIEW, settings)}\n"
+        f"FROM `{ONCE_VIEW}`\n"
         "GROUP BY `card_id`, `store_id`, `window_start`, `window_end`"
     )
 
@@ -452,13 +453,13 @@ def card_windows_view() -> str:
     )
 
 
-def sales_insert(sink: str, settings: JobSettings) -> str:
+def sales_insert(sink: str) -> str:
     return (
         f"INSERT INTO {sink}\n"
         "SELECT `region`, `store_id`,\n"
         "  CAST(`window_start` AS TIMESTAMP(6)), CAST(`window_end` AS TIMESTAMP(6)),\n"
         "  COUNT(*), CAST(SUM(`quantity`) AS BIGINT), CAST(SUM(`amount`) AS DECIMAL(18, 2))\n"
-        f"FROM {_tumble(ONCE_VIEW, settings)}\n"
+        f"FROM `{ONCE_VIEW}`\n"
         "GROUP BY `region`, `store_id`, `window_start`, `window_end`"
     )
 
@@ -480,7 +481,7 @@ def fraud_insert(sink: str, settings: JobSettings) -> str:
         + "SELECT 'HIGH_VALUE', `card_id`, "
         + window
         + ", CAST(1 AS BIGINT), CAST(1 AS BIGINT), `amount`, `transaction_id`\n"
-        + f"FROM {_tumble(ONCE_VIEW, settings)} WHERE `amount` >= {min_amount}"
+        + f"FROM `{ONCE_VIEW}` WHERE `amount` >= {min_amount}"
     )
 
 
@@ -519,7 +520,7 @@ def pipeline_views(settings: JobSettings) -> tuple[str, ...]:
         classified_view(settings),
         valid_view(),
         once_view(settings),
-        card_store_windows_view(settings),
+        card_store_windows_view(),
         card_windows_view(),
     )
 
@@ -543,7 +544,7 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
     """
     sinks = sink_names(settings)
     inserts = (
-        sales_insert(sinks["sales_per_minute"], settings),
+        sales_insert(sinks["sales_per_minute"]),
         fraud_insert(sinks["fraud_alerts"], settings),
         quarantine_insert(sinks["quarantine"]),
     )

@@ -276,28 +276,8 @@ def test_msf_pipeline_on_an_iceberg_shaped_source(
     }
 
 
-def test_the_three_outputs_share_one_deduplication(pyflink: Any, tmp_path: Path) -> None:
-    """The deduplicated transactions feed sales, the card windows and HIGH_VALUE: the plan computes them once
-    (``table.optimizer.reuse-optimize-block-with-digest-enabled``), not once per consumer."""
-    from flink_app.unilake_job import job
-
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "a.jsonl").write_text("{}\n")
-    settings = settings_of(
-        profile="local", mode="batch", **{"source.path": str(tmp_path / "in"), "sink.path": str(tmp_path)}
-    )
-    plan = job.prepare(job.create_table_env(settings), settings).explain()
-    execution = plan.split("== Optimized Execution Plan ==", 1)[1]
-    # One deduplication; at parallelism 1 without a local pre-aggregation before it (one-phase aggregation).
-    assert execution.count("SortAggregate(isMerge=[false], groupBy=[transaction_id, window_start, window_end") == 1
-    assert "LocalSortAggregate" not in execution
-    assert "LocalHashAggregate" not in execution
-
-
-def test_the_card_windows_aggregate_twice_on_one_shuffle(pyflink: Any, tmp_path: Path) -> None:
-    """The card windows (card x store, then card) group by the windows of the level before: in batch both
-    levels share one shuffle by card and window and run chained; in streaming the second level is a window
-    aggregation on the same windows (append-only), not a regular aggregation."""
+def optimized_plans(tmp_path: Path) -> dict[str, str]:
+    """The optimized execution plan of the local job in each mode."""
     from flink_app.unilake_job import job
 
     (tmp_path / "in").mkdir()
@@ -309,6 +289,38 @@ def test_the_card_windows_aggregate_twice_on_one_shuffle(pyflink: Any, tmp_path:
         )
         explain = job.prepare(job.create_table_env(settings), settings).explain()
         plans[mode] = explain.split("== Optimized Execution Plan ==", 1)[1]
+    return plans
+
+
+def test_the_three_outputs_share_one_deduplication(pyflink: Any, tmp_path: Path) -> None:
+    """The deduplicated transactions feed sales, the card windows and HIGH_VALUE: the plan computes them once
+    (``table.optimizer.reuse-optimize-block-with-digest-enabled``), not once per consumer."""
+    execution = optimized_plans(tmp_path)["batch"]
+    # One deduplication; at parallelism 1 without a local pre-aggregation before it (one-phase aggregation).
+    assert execution.count("SortAggregate(isMerge=[false], groupBy=[transaction_id, window_start, window_end") == 1
+    assert "LocalSortAggregate" not in execution
+    assert "LocalHashAggregate" not in execution
+
+
+def test_the_outputs_aggregate_on_the_deduplication_windows(pyflink: Any, tmp_path: Path) -> None:
+    """Sales, the card windows and HIGH_VALUE use the deduplication's window columns: one window table
+    function in batch, and in streaming window aggregations on those windows (append-only), not regular
+    aggregations and not a second TUMBLE on the event time."""
+    plans = optimized_plans(tmp_path)
+    assert plans["batch"].count("WindowTableFunction(") == 1
+    streaming = plans["streaming"]
+    assert streaming.count("TUMBLE(time_col=[rowtime]") == 1  # the deduplication
+    on_its_windows = "window=[TUMBLE(win_start=[window_start], win_end=[window_end], size=[1 min])]"
+    for group in ("region, store_id", "card_id, store_id", "card_id"):
+        assert f"WindowAggregate(groupBy=[{group}], {on_its_windows}" in streaming, group
+    assert "GroupAggregate" not in streaming
+
+
+def test_the_card_windows_aggregate_twice_on_one_shuffle(pyflink: Any, tmp_path: Path) -> None:
+    """The card windows (card x store, then card) group by the windows of the level before: in batch both
+    levels share one shuffle by card and window and run chained; in streaming the second level is a window
+    aggregation on the same windows (append-only), not a regular aggregation."""
+    plans = optimized_plans(tmp_path)
     batch = plans["batch"].splitlines()
     card = next(i for i, line in enumerate(batch) if "groupBy=[card_id, window_start, window_end]" in line)
     assert "keep_input_as_is[hash[card_id, window_start, window_end]]" in batch[card + 1]
