@@ -65,6 +65,13 @@ def create_table_env(
     # The mini-cluster's default of 128 MB of managed memory makes batch sorts and hash aggregations spill to
     # disk at a few hundred thousand records; a Managed Flink KPU has 4 GB (bench/pipeline_bench.py).
     config.set("taskmanager.memory.managed.size", LOCAL_MANAGED_MEMORY)
+    if settings.mode == "batch":
+        # Pipelined exchanges: the stages of the batch job run at once and hand records over in memory,
+        # instead of one after another through shuffle files on disk (bench/pipeline_bench.py). The price is
+        # coarse recovery (a failure restarts the whole bounded job), which a local batch run can afford. The
+        # adaptive batch scheduler only accepts blocking or hybrid exchanges, so the default scheduler runs it.
+        config.set("execution.batch-shuffle-mode", "ALL_EXCHANGES_PIPELINED")
+        config.set("jobmanager.scheduler", "default")
     if settings.parallelism == 1:
         # Local-global (two-phase) aggregation pre-aggregates before a shuffle to spread skewed keys over
         # several tasks; with one task it only adds a sort or hash pass.
