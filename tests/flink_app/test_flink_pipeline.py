@@ -15,6 +15,7 @@ from flink_test_support import (
     Row,
     comparable,
     in_progress_files,
+    land,
     lander,
     local_settings,
     outputs,
@@ -130,6 +131,19 @@ def test_streaming_output_equals_batch_output(streaming_run: Path, batch_result:
     streamed = outputs(streaming_run)
     assert comparable(streamed) == comparable(batch_result)
     assert in_progress_files(streaming_run) == []  # stopped with drain: everything committed
+
+
+def test_batch_on_several_tasks_equals_one_task(
+    pyflink: Any, tmp_path: Path, batch_result: dict[str, list[Row]]
+) -> None:
+    """At parallelism 2 every stage runs as two tasks, all at once over pipelined exchanges (a batch run's
+    shuffles by transaction, store and card are real): the same output as one task."""
+    from flink_app.unilake_job import job
+
+    for name, lines in CRAFTED_FILES:
+        land(tmp_path / "in", name, lines)
+    job.run_local(local_settings(tmp_path, mode="batch", parallelism="2"), log=lambda _: None)
+    assert comparable(outputs(tmp_path / "out")) == comparable(batch_result)
 
 
 def test_late_records_are_quarantined_not_lost(pyflink: Any, tmp_path: Path) -> None:
