@@ -456,13 +456,10 @@ def card_store_windows_view() -> str:
 
 
 def card_windows_view() -> str:
-    """Per card and window, grouped by the windows of the level before (no new TUMBLE).
-
-    Flink plans a window aggregation over the window columns of a window aggregation as one on the same
-    windows (streaming: ``WindowAggregate`` with ``TUMBLE(win_start, win_end)``, append-only). In batch,
-    ``table.optimizer.shuffle-by-partial-key-enabled`` then lets both levels share one shuffle by card and
-    window and run chained in one task (a new TUMBLE would hide that the windows are the same).
-    """
+    """Per card and window, grouped by the windows of the level before (no new TUMBLE, as in
+    :func:`once_view`). In batch, ``table.optimizer.shuffle-by-partial-key-enabled`` then lets both levels
+    share one shuffle by card and window and run chained in one task (a new TUMBLE would hide that the
+    windows are the same)."""
     return (
         f"CREATE TEMPORARY VIEW `{CARD_WINDOWS_VIEW}` AS\n"
         "SELECT `card_id`, `window_start`, `window_end`,\n"
