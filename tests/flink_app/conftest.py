@@ -19,7 +19,7 @@ for entry in (REPO_ROOT, HERE):  # flink_app.* from the repository; flink_test_s
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
-from flink_test_support import CRAFTED_FILES, Row, land, lander, local_settings, outputs  # noqa: E402
+from flink_test_support import CRAFTED_FILES, Row, lander, local_settings, run_crafted_batch  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -30,13 +30,7 @@ def pyflink() -> Any:
 @pytest.fixture(scope="session")
 def batch_result(pyflink: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Row]]:
     """The crafted input run once in batch mode."""
-    from flink_app.unilake_job import job
-
-    tmp = tmp_path_factory.mktemp("batch")
-    for name, lines in CRAFTED_FILES:
-        land(tmp / "in", name, lines)
-    job.run_local(local_settings(tmp, mode="batch"), log=lambda _: None)
-    return outputs(tmp / "out")
+    return run_crafted_batch(tmp_path_factory.mktemp("batch"))
 
 
 @pytest.fixture(scope="session")

@@ -168,3 +168,13 @@ def local_settings(tmp: Path, *, mode: str, **extra: str) -> Any:
         **extra,
     }
     return parse_settings([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}])
+
+
+def run_crafted_batch(tmp: Path, **extra: str) -> dict[str, list[Row]]:
+    """The crafted input landed under ``tmp/in`` and run in batch mode; the outputs under ``tmp/out``."""
+    from flink_app.unilake_job import job
+
+    for name, lines in CRAFTED_FILES:
+        land(tmp / "in", name, lines)
+    job.run_local(local_settings(tmp, mode="batch", **extra), log=lambda _: None)
+    return outputs(tmp / "out")

@@ -15,11 +15,11 @@ from flink_test_support import (
     Row,
     comparable,
     in_progress_files,
-    land,
     lander,
     local_settings,
     outputs,
     read_table,
+    run_crafted_batch,
     tx,
 )
 
@@ -138,12 +138,7 @@ def test_batch_on_several_tasks_equals_one_task(
 ) -> None:
     """At parallelism 2 every stage runs as two tasks, all at once over pipelined exchanges (a batch run's
     shuffles by transaction, store and card are real): the same output as one task."""
-    from flink_app.unilake_job import job
-
-    for name, lines in CRAFTED_FILES:
-        land(tmp_path / "in", name, lines)
-    job.run_local(local_settings(tmp_path, mode="batch", parallelism="2"), log=lambda _: None)
-    assert comparable(outputs(tmp_path / "out")) == comparable(batch_result)
+    assert comparable(run_crafted_batch(tmp_path, parallelism="2")) == comparable(batch_result)
 
 
 def test_late_records_are_quarantined_not_lost(pyflink: Any, tmp_path: Path) -> None:
