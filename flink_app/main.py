@@ -7,6 +7,11 @@ Command-line flags override single keys, which is how local runs are usually sta
     python flink_app/main.py --profile local --mode batch --input IN --output OUT
     python flink_app/main.py --profile local --mode streaming --input IN --output OUT --idle-timeout 10
 
+Locally, a run refuses an output folder that already holds results (a second run would add a second set of
+part files and double every table) unless ``--overwrite``, which replaces them: a batch run writes into a
+staging folder beside ``OUT`` and swaps it in only when the job finished, so a failed run leaves ``OUT`` as
+it was. ``--restore-from`` continues the run whose output is there.
+
 Bad settings or arguments: one line on stderr naming the file, key and reason, exit status 2, no traceback.
 """
 
@@ -14,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -22,6 +29,7 @@ if str(HERE) not in sys.path:  # the zip root on Managed Flink; flink_app/ in th
     sys.path.insert(0, str(HERE))
 
 from unilake_job import properties as props  # noqa: E402
+from unilake_job.sql import OUTPUT_TABLES, PROGRESS_TABLE  # noqa: E402
 
 EXIT_BAD_SETTINGS = 2
 EXIT_JOB_FAILED = 1
@@ -34,6 +42,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mode", choices=props.MODES)
     parser.add_argument("--input", help="local profile: folder of *.jsonl files")
     parser.add_argument("--output", help="local profile: output folder (one sub-folder per table)")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="local: replace the results already in --output (without it, a non-empty --output is refused; "
+        "a batch run swaps the new results in only once the job finished)",
+    )
     parser.add_argument("--idle-timeout", type=float, default=10.0, help="streaming, local: stop after N s idle")
     parser.add_argument("--checkpoint-dir", help="local streaming: checkpoints (default: OUTPUT/_checkpoints)")
     parser.add_argument(
@@ -67,6 +81,43 @@ def overrides(args: argparse.Namespace) -> dict[str, str]:
     return {key: value for key, value in pairs.items() if value is not None}
 
 
+#: What a local run writes into its output folder: anything else there is not ours to replace.
+LOCAL_OUTPUT_ENTRIES = frozenset({*OUTPUT_TABLES, PROGRESS_TABLE, "_checkpoints"})
+
+
+def output_refusal(output: Path, *, overwrite: bool, restoring: bool) -> str | None:
+    """Why a local run must not write into ``output`` (None if it may): results already there double every
+    table unless ``--overwrite`` replaces them, which it only does for a folder that holds nothing but this
+    job's output (a mistyped ``--output ~`` is never emptied)."""
+    if output.exists() and not output.is_dir():
+        return f"--output / {props.KEY_SINK_PATH}: not a folder: {output}"
+    entries = sorted(entry.name for entry in output.iterdir()) if output.is_dir() else []
+    if not entries or restoring:
+        return None
+    foreign = [name for name in entries if name not in LOCAL_OUTPUT_ENTRIES]
+    if foreign:
+        return (
+            f"--output / {props.KEY_SINK_PATH}: {output} holds files this job did not write "
+            f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); choose an empty or new folder"
+        )
+    if not overwrite:
+        return (
+            f"--output / {props.KEY_SINK_PATH}: {output} already holds results ({', '.join(entries)}); "
+            "a second run would add to them and double every table: pass --overwrite to replace them, "
+            "or choose an empty folder"
+        )
+    return None
+
+
+def swap_in(staging: Path, output: Path) -> None:
+    """Replace ``output`` by ``staging`` (same parent folder): the old results are moved aside, then removed."""
+    old = output.with_name(f".{output.name}.unilake-old-{os.getpid()}")
+    if output.exists():
+        output.rename(old)
+    staging.rename(output)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return EXIT_BAD_SETTINGS
@@ -84,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         input_dir = Path(settings.source_path or "")
         if not input_dir.is_dir():
             return fail(f"--input / {props.KEY_SOURCE_PATH}: not a folder: {input_dir}")
+        refusal = output_refusal(
+            Path(settings.sink_path or ""), overwrite=args.overwrite, restoring=bool(args.restore_from)
+        )
+        if refusal:
+            return fail(refusal)
 
     # pyflink is imported only now: settings errors never pay for (or print) a JVM start.
     from unilake_job import job
@@ -94,6 +150,15 @@ def main(argv: list[str] | None = None) -> int:
             job.submit(settings)
             return 0
         output = Path(settings.sink_path or "")
+        staging: Path | None = None
+        if settings.mode == "batch":
+            # The new results go to a staging folder beside OUT, swapped in once the job finished.
+            output.parent.mkdir(parents=True, exist_ok=True)
+            staging = output.with_name(f".{output.name}.unilake-staging-{os.getpid()}")
+            shutil.rmtree(staging, ignore_errors=True)
+            settings = replace(settings, sink_path=str(staging))
+        elif args.overwrite and not args.restore_from and output.is_dir():
+            shutil.rmtree(output)  # streaming commits as it goes: the old results go before the job starts
         checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else output / "_checkpoints"
         restore_from = None
         if args.restore_from == "latest":
@@ -109,7 +174,14 @@ def main(argv: list[str] | None = None) -> int:
             restore_from=restore_from,
             idle_timeout_s=args.idle_timeout,
         )
-        job.run_local(settings, run=run)
+        try:
+            job.run_local(settings, run=run)
+        except BaseException:
+            if staging is not None:  # a failed batch run leaves OUT as it was
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if staging is not None:
+            swap_in(staging, output)
         print(f"done: output in {output}")
         return 0
     except job.JobFailedError as error:

@@ -102,3 +102,88 @@ def test_verify_artifact_refuses_a_zip_without_the_jar(tmp_path: Path) -> None:
         package.verify_artifact(not_zip)
     with pytest.raises(package.ArtifactError, match="artifact not found"):
         package.verify_artifact(tmp_path / "absent.zip")
+
+
+# --- the local output folder: refused when it holds results, replaced with --overwrite ----------------------
+
+
+def local_args(tmp_path: Path, *extra: str | Path) -> list[str | Path]:
+    return [MAIN, "--properties", tmp_path / "none.json", "--profile", "local", "--mode", "batch",
+            "--input", tmp_path / "in", "--output", tmp_path / "out", *extra]  # fmt: skip
+
+
+def test_main_refuses_an_output_folder_holding_results(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out" / "sales_per_minute").mkdir(parents=True)
+    (tmp_path / "out" / "sales_per_minute" / "part-0").write_text("{}\n")
+    result = run(*local_args(tmp_path))
+    assert_one_line_error(result, "--output", str(tmp_path / "out"), "already holds results", "--overwrite")
+    assert (tmp_path / "out" / "sales_per_minute" / "part-0").read_text() == "{}\n"
+
+
+def test_overwrite_never_empties_a_folder_the_job_did_not_write(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.tex").write_text("precious")
+    result = run(*local_args(tmp_path, "--overwrite"))
+    assert_one_line_error(result, "--output", "thesis.tex", "did not write")
+    assert (tmp_path / "out" / "thesis.tex").read_text() == "precious"
+
+
+def test_help_explains_overwrite() -> None:
+    result = run(MAIN, "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--overwrite" in text
+    assert "replace the results already in --output" in text
+    assert "non-empty --output is refused" in text
+
+
+def test_a_failed_batch_run_leaves_the_old_results(
+    tmp_path: Path, pyflink: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new results are staged beside OUT: a job that fails half-way leaves OUT as it was, and no staging."""
+    import importlib
+
+    main_module = importlib.import_module("flink_app.main")  # puts flink_app/ on sys.path, as on Managed Flink
+    job_module = importlib.import_module("unilake_job.job")  # the module main.py uses
+
+    def half_written_then_failed(settings: object, **_: object) -> str:
+        staged = Path(settings.sink_path) / "sales_per_minute"  # type: ignore[attr-defined]
+        staged.mkdir(parents=True)
+        (staged / "part-new").write_text('{"half": true}\n')
+        raise job_module.JobFailedError("the job failed half-way")
+
+    monkeypatch.setattr(job_module, "run_local", half_written_then_failed)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out" / "sales_per_minute").mkdir(parents=True)
+    (tmp_path / "out" / "sales_per_minute" / "part-old").write_text('{"old": true}\n')
+    args = [str(a) for a in local_args(tmp_path, "--overwrite")[1:]]
+    assert main_module.main(args) == main_module.EXIT_JOB_FAILED
+    assert sorted(p.name for p in (tmp_path / "out" / "sales_per_minute").iterdir()) == ["part-old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_two_batch_runs_with_overwrite_equal_one(tmp_path: Path, pyflink: object) -> None:
+    """The new user's story: a second batch run into the same folder. Without --overwrite it is refused and
+    nothing changes; with it the folder holds one run's results (not two sets of part files)."""
+    from flink_test_support import CRAFTED_FILES, land, outputs
+
+    for name, lines in CRAFTED_FILES:
+        land(tmp_path / "in", name, lines)
+    first = run(*local_args(tmp_path))
+    assert first.returncode == 0, first.stderr
+    once = outputs(tmp_path / "out")
+    assert all(once.values())
+    refused = run(*local_args(tmp_path))
+    assert_one_line_error(refused, "already holds results")
+    assert outputs(tmp_path / "out") == once
+    again = run(*local_args(tmp_path, "--overwrite"))
+    assert again.returncode == 0, again.stderr
+    twice = outputs(tmp_path / "out")
+    assert {t: len(rows) for t, rows in twice.items()} == {t: len(rows) for t, rows in once.items()}
+    drop_ingest = {t: sorted(str(sorted((k, v) for k, v in r.items() if k != "ingest_time")) for r in rows)
+                   for t, rows in twice.items()}  # fmt: skip
+    assert drop_ingest == {t: sorted(str(sorted((k, v) for k, v in r.items() if k != "ingest_time")) for r in rows)
+                           for t, rows in once.items()}  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # no staging or old folder left
