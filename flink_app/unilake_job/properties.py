@@ -27,6 +27,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -55,6 +56,12 @@ KEY_SOURCE_MONITOR_INTERVAL: Final = "source.monitor-interval"  # Iceberg poll /
 KEY_SOURCE_STARTING_STRATEGY: Final = "source.starting-strategy"  # msf streaming only
 KEY_SOURCE_START_SNAPSHOT_ID: Final = "source.start-snapshot-id"  # msf (batch: exclusive lower bound)
 KEY_SOURCE_END_SNAPSHOT_ID: Final = "source.end-snapshot-id"  # msf batch only (inclusive upper bound)
+#: A backfill (msf batch): the whole UTC event-time days FROM..TO (inclusive, YYYY-MM-DD) are recomputed from
+#: every record of those days in the source up to and including snapshot ``source.end-snapshot-id`` (or the
+#: current one), and replace those days in the sinks (INSERT OVERWRITE: Iceberg's dynamic partition overwrite
+#: of the day partitions written). Running it twice leaves the sinks as running it once.
+KEY_BACKFILL_FROM_DAY: Final = "backfill.from-day"
+KEY_BACKFILL_TO_DAY: Final = "backfill.to-day"
 KEY_SOURCE_PATH: Final = "source.path"  # local input folder of *.jsonl files
 KEY_SINK_PATH: Final = "sink.path"  # local output folder (one sub-folder per table)
 KEY_SINK_SALES_TABLE: Final = "sink.sales.table"
@@ -82,6 +89,8 @@ ALL_KEYS: Final = (
     KEY_SOURCE_STARTING_STRATEGY,
     KEY_SOURCE_START_SNAPSHOT_ID,
     KEY_SOURCE_END_SNAPSHOT_ID,
+    KEY_BACKFILL_FROM_DAY,
+    KEY_BACKFILL_TO_DAY,
     KEY_SOURCE_PATH,
     KEY_SINK_PATH,
     KEY_SINK_SALES_TABLE,
@@ -163,6 +172,8 @@ class JobSettings:
     source_starting_strategy: str = "INCREMENTAL_FROM_LATEST_SNAPSHOT"
     source_start_snapshot_id: int | None = None
     source_end_snapshot_id: int | None = None
+    backfill_from_day: date | None = None
+    backfill_to_day: date | None = None
     source_path: str | None = None
     sink_path: str | None = None
     sink_sales_table: str = DEFAULT_SALES_TABLE
@@ -192,6 +203,8 @@ class JobSettings:
             KEY_SOURCE_STARTING_STRATEGY: self.source_starting_strategy,
             KEY_SOURCE_START_SNAPSHOT_ID: _opt_str(self.source_start_snapshot_id),
             KEY_SOURCE_END_SNAPSHOT_ID: _opt_str(self.source_end_snapshot_id),
+            KEY_BACKFILL_FROM_DAY: _opt_str(self.backfill_from_day),
+            KEY_BACKFILL_TO_DAY: _opt_str(self.backfill_to_day),
             KEY_SOURCE_PATH: self.source_path,
             KEY_SINK_PATH: self.sink_path,
             KEY_SINK_SALES_TABLE: self.sink_sales_table,
@@ -211,7 +224,7 @@ class JobSettings:
         return {key: value for key, value in values.items() if value is not None}
 
 
-def _opt_str(value: int | None) -> str | None:
+def _opt_str(value: int | date | None) -> str | None:
     return None if value is None else str(value)
 
 
@@ -333,6 +346,8 @@ def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
         ),
         "source_start_snapshot_id": _optional_int(values, KEY_SOURCE_START_SNAPSHOT_ID),
         "source_end_snapshot_id": _optional_int(values, KEY_SOURCE_END_SNAPSHOT_ID),
+        "backfill_from_day": _optional_day(values, KEY_BACKFILL_FROM_DAY),
+        "backfill_to_day": _optional_day(values, KEY_BACKFILL_TO_DAY),
         "source_path": values.get(KEY_SOURCE_PATH) or None,
         "sink_path": values.get(KEY_SINK_PATH) or None,
         "sink_sales_table": _identifier(values, KEY_SINK_SALES_TABLE, DEFAULT_SALES_TABLE),
@@ -384,6 +399,34 @@ def _check_profile(settings: JobSettings) -> None:
             raise _fail(KEY_SINK_PATH, "required for profile 'local' (or pass --output)")
     if settings.checkpoint_timeout_ms < settings.checkpoint_interval_ms:
         raise _fail(KEY_CHECKPOINT_TIMEOUT, "must not be shorter than checkpoint.interval")
+    _check_backfill(settings)
+
+
+#: Milliseconds in a UTC day: a window must divide it so that no window straddles two days.
+DAY_MS: Final = 86_400_000
+
+
+def _check_backfill(settings: JobSettings) -> None:
+    """A day backfill: both days or neither, in order, msf batch only, whole windows per day, and a read of
+    every record of those days (no lower snapshot bound: replacing a day needs all of its records)."""
+    first, last = settings.backfill_from_day, settings.backfill_to_day
+    if first is None and last is None:
+        return
+    if first is None or last is None:
+        missing = KEY_BACKFILL_FROM_DAY if first is None else KEY_BACKFILL_TO_DAY
+        raise _fail(missing, f"required with {KEY_BACKFILL_TO_DAY if first is None else KEY_BACKFILL_FROM_DAY}")
+    if last < first:
+        raise _fail(KEY_BACKFILL_TO_DAY, f"must not be before {KEY_BACKFILL_FROM_DAY} ({last} < {first})")
+    if settings.profile != "msf" or settings.mode != "batch":
+        raise _fail(KEY_BACKFILL_FROM_DAY, "a backfill runs with profile 'msf' in batch mode only")
+    if settings.source_start_snapshot_id is not None:
+        raise _fail(
+            KEY_SOURCE_START_SNAPSHOT_ID,
+            "not allowed in a day backfill: replacing a day needs every record of it, not only those after a "
+            f"snapshot (set {KEY_SOURCE_END_SNAPSHOT_ID} to read up to and including a snapshot)",
+        )
+    if DAY_MS % settings.window_size_ms:
+        raise _fail(KEY_WINDOW_SIZE, "must divide a day for a backfill (no window may straddle midnight)")
 
 
 def _choice(values: Mapping[str, str], key: str, allowed: Sequence[str], *, default: str | None) -> Any:
@@ -443,6 +486,18 @@ def _int(values: Mapping[str, str], key: str, default: int, *, minimum: int) -> 
     if value < minimum:
         raise _fail(key, f"must be at least {minimum} (got {value})")
     return value
+
+
+def _optional_day(values: Mapping[str, str], key: str) -> date | None:
+    raw = values.get(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
+            raise ValueError
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise _fail(key, f"expected a UTC day as YYYY-MM-DD (got {raw!r})") from None
 
 
 def _optional_int(values: Mapping[str, str], key: str) -> int | None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
@@ -191,6 +192,11 @@ def msf_read_options(settings: JobSettings) -> dict[str, str]:
             options["start-snapshot-id"] = str(settings.source_start_snapshot_id)
         return options
     options = {"streaming": "false"}
+    if is_backfill(settings):
+        # Every record of the days, as of the snapshot the range ends with (time travel) or the current one.
+        if settings.source_end_snapshot_id is not None:
+            options["snapshot-id"] = str(settings.source_end_snapshot_id)
+        return options
     if settings.source_start_snapshot_id is not None:
         options["start-snapshot-id"] = str(settings.source_start_snapshot_id)
     if settings.source_end_snapshot_id is not None:
@@ -229,7 +235,24 @@ def msf_received_view(settings: JobSettings) -> str:
         f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
         f"SELECT {RECEIVED_COLUMNS}, `rowtime`,\n"
         "  `event_time` IS NOT NULL AS `valid_event_time`, `quantity` AS `qty`, `unit_price` AS `price`\n"
-        f"FROM `{SOURCE_TABLE}` /*+ OPTIONS({hint}) */"
+        f"FROM `{SOURCE_TABLE}` /*+ OPTIONS({hint}) */" + backfill_filter(settings)
+    )
+
+
+def is_backfill(settings: JobSettings) -> bool:
+    return settings.backfill_from_day is not None
+
+
+def backfill_filter(settings: JobSettings) -> str:
+    """A backfill reads whole UTC event-time days: a range on the typed ``event_time``, which Flink pushes into
+    the Iceberg source, where it prunes the source's ``day(event_time)`` partitions. Records without an event
+    time belong to no day: no backfill reads them (the stream quarantines them)."""
+    if settings.backfill_from_day is None or settings.backfill_to_day is None:
+        return ""
+    end = settings.backfill_to_day + timedelta(days=1)
+    return (
+        f"\nWHERE `event_time` >= TIMESTAMP '{settings.backfill_from_day.isoformat()} 00:00:00'"
+        f" AND `event_time` < TIMESTAMP '{end.isoformat()} 00:00:00'"
     )
 
 
@@ -561,11 +584,13 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
     ``msf_source_override`` (tests only) replaces the Iceberg connector options of the msf source table.
     """
     sinks = sink_names(settings)
-    inserts = (
+    inserts: tuple[str, ...] = (
         sales_insert(sinks["sales_per_minute"]),
         fraud_insert(sinks["fraud_alerts"], settings),
         quarantine_insert(sinks["quarantine"]),
     )
+    if is_backfill(settings):
+        inserts = backfill_inserts(inserts)
     if settings.profile == "msf":
         assert settings.database is not None
         setup = (
@@ -597,6 +622,17 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
         setup += (local_sink_ddl(settings, PROGRESS_TABLE, PROGRESS_COLUMNS),)
         inserts += (progress_insert(),)
     return PipelinePlan(setup=(*setup, *pipeline_views(settings), local_rejected_view()), inserts=inserts)
+
+
+def backfill_inserts(inserts: tuple[str, ...]) -> tuple[str, ...]:
+    """A backfill replaces what it recomputes: ``INSERT OVERWRITE`` (bounded jobs only), which Iceberg commits
+    as a dynamic partition overwrite: exactly the partitions the job writes are replaced, here the sinks'
+    ``day(window_start)`` partitions of the backfilled days (every window lies within one day, see
+    ``properties.DAY_MS``). Quarantine is partitioned by ``day(ingest_time)``: an overwrite would replace
+    today's partitions, which hold the stream's rejects, so a backfill does not write quarantine at all
+    (flink_app/README.md, "Backfills")."""
+    sales, fraud, _quarantine = inserts
+    return tuple(insert.replace("INSERT INTO ", "INSERT OVERWRITE ", 1) for insert in (sales, fraud))
 
 
 _READ_HINT = re.compile(r" /\*\+ OPTIONS\(.*\) \*/")

@@ -401,3 +401,74 @@ def test_event_time_validation_on_flink(pyflink: Any) -> None:
         assert valid is (expected is not None), text
         # An invalid time gets the 1970-01-01 placeholder (behind any watermark); a valid one its value.
         assert rowtime.removesuffix(".000") == (expected or "1970-01-01 00:00:00"), text
+
+
+# --- day backfills: whole event-time days, INSERT OVERWRITE ---------------------------------------------------
+
+BACKFILL = {**MSF, "mode": "batch", "backfill.from-day": "2026-11-25", "backfill.to-day": "2026-11-25"}
+
+
+def test_a_backfill_reads_every_record_of_its_days_up_to_a_snapshot() -> None:
+    plan = sql.build_plan(settings_of(**BACKFILL, **{"source.end-snapshot-id": "77"}))
+    view = next(s for s in plan.setup if s.startswith(f"CREATE TEMPORARY VIEW `{sql.RECEIVED_VIEW}`"))
+    hint = re.search(r"/\*\+ OPTIONS\((.*)\) \*/", view)
+    assert hint is not None
+    # Time travel to the snapshot (Iceberg 'snapshot-id'): every record of the days up to and including it,
+    # not only the appends of a snapshot range (a day is replaced whole).
+    assert with_options(hint.group(1)) == {"streaming": "false", "snapshot-id": "77"}
+    assert view.endswith(
+        "\nWHERE `event_time` >= TIMESTAMP '2026-11-25 00:00:00' AND `event_time` < TIMESTAMP '2026-11-26 00:00:00'"
+    )
+    current = sql.msf_read_options(settings_of(**BACKFILL))
+    assert current == {"streaming": "false"}  # no snapshot: the current one
+
+
+def test_a_backfill_overwrites_sales_and_fraud_and_leaves_quarantine() -> None:
+    backfill = sql.build_plan(settings_of(**BACKFILL))
+    batch = sql.build_plan(settings_of(**MSF, mode="batch"))
+    assert [i.split("\n", 1)[0] for i in backfill.inserts] == [
+        "INSERT OVERWRITE `glue`.`unilake`.`sales_per_minute`",
+        "INSERT OVERWRITE `glue`.`unilake`.`fraud_alerts`",
+    ]
+    assert [i.split("\n", 1)[1] for i in backfill.inserts] == [i.split("\n", 1)[1] for i in batch.inserts[:2]]
+    assert all(i.startswith("INSERT INTO ") for i in batch.inserts)
+    assert backfill.required_tables == batch.required_tables
+
+
+def test_a_backfill_computes_exactly_its_days(pyflink: Any, tmp_path: Path) -> None:
+    """The backfill statements on typed local files spanning three days: the day's windows are those of a run
+    on that day's records alone; records one millisecond either side of the day are not read; running it a
+    second time over its own output leaves the same rows (the local sink's overwrite replaces the table)."""
+    from flink_test_support import tx
+
+    from flink_app.unilake_job import job
+
+    day_records = [
+        tx("first", card="E", at="00:00:00"),  # the first instant of the day belongs to it
+        tx("last", card="E", at="23:59:59.999"),
+        *(tx(f"v{i}", card="V", store="S1", qty=1, price="10.00", at=f"10:00:0{i}") for i in range(1, 6)),
+    ]
+    edges = [
+        tx("before", card="E", event_time="2026-11-24T23:59:59.999Z"),
+        tx("after", card="E", event_time="2026-11-26T00:00:00Z"),
+    ]
+    for name, lines in (("all", day_records + edges), ("day", day_records)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "typed.json").write_text("\n".join(filter(None, map(typed_line, lines))) + "\n")
+
+    def run(settings: Any, folder: str, out: str) -> dict[str, list[Row]]:
+        plan = sql.msf_plan_on_local_files(settings, typed_folder=tmp_path / folder, sink_path=tmp_path / out)
+        local = settings_of(profile="local", mode="batch", **{"source.path": str(tmp_path), "sink.path": "o"})
+        job.prepare(job.create_table_env(local), local, plan).execute().wait()
+        return outputs(tmp_path / out)
+
+    backfill = settings_of(**BACKFILL)
+    once = run(backfill, "all", "backfill")
+    alone = run(settings_of(**MSF, mode="batch"), "day", "alone")
+    assert comparable(once)["sales_per_minute"] == comparable(alone)["sales_per_minute"]
+    assert comparable(once)["fraud_alerts"] == comparable(alone)["fraud_alerts"]
+    assert sum(r["transactions"] for r in once["sales_per_minute"]) == 7  # not 'before' nor 'after'
+    assert {r["window_start"][:10] for r in once["sales_per_minute"]} == {"2026-11-25"}
+    assert once["quarantine"] == []
+    twice = run(backfill, "all", "backfill")
+    assert comparable(twice) == comparable(once)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,18 @@ def test_every_key_is_read() -> None:
     assert set(values) <= set(p.ALL_KEYS)
 
 
+BACKFILL = {**MSF, "mode": "batch", "backfill.from-day": "2026-11-24", "backfill.to-day": "2026-11-25"}
+
+
+def test_a_backfill_names_whole_days_and_reads_up_to_a_snapshot() -> None:
+    settings = p.parse_settings(groups({**BACKFILL, "source.end-snapshot-id": "22"}))
+    assert (settings.backfill_from_day, settings.backfill_to_day) == (date(2026, 11, 24), date(2026, 11, 25))
+    assert settings.source_end_snapshot_id == 22
+    assert p.parse_settings(groups(settings.to_property_map())) == settings
+    one_day = p.parse_settings(groups({**BACKFILL, "backfill.to-day": "2026-11-24"}))
+    assert one_day.backfill_from_day == one_day.backfill_to_day
+
+
 def test_other_groups_are_ignored() -> None:
     run_options = p.run_options_group()
     settings = p.parse_settings(groups(MSF, run_options))
@@ -107,6 +120,14 @@ def test_other_groups_are_ignored() -> None:
         ({"profile": "local", "source.path": "in"}, "key 'sink.path': required for profile 'local'"),
         ({"profile": "local", "source.path": "i", "sink.path": "o", "source.start-snapshot-id": "1"}, "msf"),
         ({**MSF, "parallelism": 2}, "key 'parallelism': values must be strings"),
+        ({**BACKFILL, "backfill.to-day": ""}, "key 'backfill.to-day': required with backfill.from-day"),
+        ({**BACKFILL, "backfill.from-day": ""}, "key 'backfill.from-day': required with backfill.to-day"),
+        ({**BACKFILL, "backfill.to-day": "2026-11-23"}, "key 'backfill.to-day': must not be before"),
+        ({**BACKFILL, "backfill.from-day": "2026-02-30"}, "key 'backfill.from-day': expected a UTC day"),
+        ({**BACKFILL, "backfill.from-day": "24.11.2026"}, "key 'backfill.from-day': expected a UTC day"),
+        ({**BACKFILL, "mode": "streaming"}, "key 'backfill.from-day': a backfill runs with profile 'msf' in batch"),
+        ({**BACKFILL, "source.start-snapshot-id": "7"}, "key 'source.start-snapshot-id': not allowed in a day"),
+        ({**BACKFILL, "window.size": "7min"}, "key 'window.size': must divide a day for a backfill"),
     ],
 )
 def test_bad_settings_name_group_key_and_reason(property_map: dict[str, Any], message: str) -> None:
