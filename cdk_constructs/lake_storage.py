@@ -106,10 +106,11 @@ class LakeStorage(Construct):
             ],
         )
 
-    def allow_managed_flink_encryption(self, application_arn: str) -> None:
-        """Let Managed Flink encrypt one application's state at rest with the lake key. Both service
+    def allow_managed_flink_encryption(self, *application_arns: str) -> None:
+        """Let Managed Flink encrypt these applications' state at rest with the lake key. Both service
         principals must be in the key policy (AWS: "Managing CMK using APIs", Managed Service for Apache
-        Flink developer guide); scoped to this account and the one application."""
+        Flink developer guide); scoped to this account and these applications (one statement: Sids are
+        unique in a policy)."""
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowManagedFlinkApplicationEncryption",
@@ -121,7 +122,9 @@ class LakeStorage(Construct):
                 resources=["*"],  # in a key policy "*" means "this key"
                 conditions={
                     "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
-                    "ArnEquals": {"aws:SourceArn": application_arn},
+                    "ArnEquals": {
+                        "aws:SourceArn": application_arns[0] if len(application_arns) == 1 else list(application_arns)
+                    },
                 },
             )
         )

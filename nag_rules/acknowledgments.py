@@ -40,6 +40,8 @@ _OPTIMIZER_LOGS = (
 
 # The Managed Flink application's service role (cdk_constructs/flink_application.py, stacks/streaming_stack.py).
 _FLINK_POLICY = "streaming/Job/ServicePolicy/Resource"
+# The backfill application's (cdk_constructs/backfill_application.py): the same statements, its own role.
+_BACKFILL_POLICY = "backfill/Backfill/Job/ServicePolicy/Resource"
 
 # The start/restore custom resource (cdk_constructs/application_starter): the CDK Provider framework's
 # Lambdas, roles and waiter state machine.
@@ -115,33 +117,46 @@ ACKNOWLEDGMENTS: tuple[Acknowledgment, ...] = (
         "AwsSolutions-SF2",
         "The CDK Provider framework exposes no X-Ray option for its waiter state machine (a two-state retry loop).",
     ),
-    Acknowledgment(
-        _FLINK_POLICY,
-        "AwsSolutions-IAM5[Resource::*]",
-        "Two statements only, both imposed by AWS: cloudwatch:PutMetricData has no resource type (scoped by the "
-        "cloudwatch:namespace condition to AWS/KinesisAnalytics), and the EC2 Describe* calls Managed Flink makes "
-        "to attach ENIs in the VPC support no resource-level permissions.",
+    *(
+        acknowledgment
+        for policy in (_FLINK_POLICY, _BACKFILL_POLICY)
+        for acknowledgment in (
+            Acknowledgment(
+                policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Two statements only, both imposed by AWS: cloudwatch:PutMetricData has no resource type (scoped by "
+                "the cloudwatch:namespace condition to AWS/KinesisAnalytics), and the EC2 Describe* calls Managed "
+                "Flink makes to attach ENIs in the VPC support no resource-level permissions.",
+            ),
+            Acknowledgment(
+                policy,
+                "AwsSolutions-IAM5[Resource::arn:aws:ec2:{config.region}:{config.account}:network-interface/*]",
+                "Managed Flink creates and deletes the application's ENIs at run time, so their ids are unknown; "
+                "CreateNetworkInterface is limited to our isolated subnets and security group, and "
+                "Delete/CreateNetworkInterfacePermission to ENIs in our VPC (ec2:Vpc condition).",
+            ),
+            Acknowledgment(
+                policy,
+                "AwsSolutions-IAM5[Resource::arn:aws:logs:{config.region}:{config.account}:log-group:*]",
+                "logs:DescribeLogGroups authorizes against the region's log groups as a whole; Managed Flink calls it "
+                "to validate the application's logging option (write access is limited to its own group and stream).",
+            ),
+            Acknowledgment(
+                policy,
+                "AwsSolutions-IAM5[Resource::arn:aws:s3:::{config.lake_bucket_name}/warehouse/"
+                "{config.catalog.database_name}.db/{table.name}/*]",
+                "Iceberg data and metadata file names are generated at run time; access is limited to the files under "
+                "this one table's location (reads on the source, writes on the sinks).",
+                for_each_table=True,
+            ),
+        )
     ),
     Acknowledgment(
-        _FLINK_POLICY,
-        "AwsSolutions-IAM5[Resource::arn:aws:ec2:{config.region}:{config.account}:network-interface/*]",
-        "Managed Flink creates and deletes the application's ENIs at run time, so their ids are unknown; "
-        "CreateNetworkInterface is limited to our isolated subnets and security group, and "
-        "Delete/CreateNetworkInterfacePermission to ENIs in our VPC (ec2:Vpc condition).",
-    ),
-    Acknowledgment(
-        _FLINK_POLICY,
-        "AwsSolutions-IAM5[Resource::arn:aws:logs:{config.region}:{config.account}:log-group:*]",
-        "logs:DescribeLogGroups authorizes against the region's log groups as a whole; Managed Flink calls it to "
-        "validate the application's logging option (write access is limited to its own group and stream).",
-    ),
-    Acknowledgment(
-        _FLINK_POLICY,
-        "AwsSolutions-IAM5[Resource::arn:aws:s3:::{config.lake_bucket_name}/warehouse/"
-        "{config.catalog.database_name}.db/{table.name}/*]",
-        "Iceberg data and metadata file names are generated at run time; access is limited to the files under "
-        "this one table's location (reads on the source, writes on the sinks).",
-        for_each_table=True,
+        "backfill/Backfill/Job/Application",
+        "Unilake-FlinkCheckpoints",
+        "Application snapshots are off on the backfill application only: a bounded batch job has no state to "
+        "carry across a stop (each backfill starts from its settings), and a stop after the job finished must not "
+        "wait for a savepoint. Checkpointing stays on in its configuration.",
     ),
     Acknowledgment("lake/Lake/*/Resource", "NIST.800.53.R5-S3BucketReplicationEnabled", _REPLICATION),
     Acknowledgment("lake/Lake/*/Resource", "HIPAA.Security-S3BucketReplicationEnabled", _REPLICATION),

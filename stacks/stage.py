@@ -8,6 +8,7 @@ from constructs import Construct
 
 from unilake_config import Environment, EnvironmentConfig, TableSpec
 
+from .backfill_stack import BackfillStack
 from .catalog_stack import CatalogShardStack, CatalogStack, add_catalog_shards
 from .lake_stack import LakeStack
 from .monitoring_stack import MonitoringStack
@@ -22,6 +23,7 @@ class UnilakeStage(Stage):
     catalog: CatalogStack
     catalog_shards: dict[int, CatalogShardStack]
     streaming: StreamingStack
+    backfill: BackfillStack
     monitoring: MonitoringStack
     tables: tuple[TableSpec, ...]
 
@@ -48,9 +50,20 @@ class UnilakeStage(Stage):
             network=self.network.network,
             lake_key=self.lake.storage.key,
         )
+        self.backfill = BackfillStack(
+            self,
+            "backfill",
+            config=config,
+            tables=environment.tables,
+            network=self.network.network,
+            lake_key=self.lake.storage.key,
+            code=self.streaming.code,
+        )
+        self.backfill.add_dependency(self.streaming)  # the code asset and its jar check are the streaming stack's
         self.lake.storage.allow_managed_flink_encryption(
-            self.lake.format_arn(
-                service="kinesisanalytics", resource="application", resource_name=config.flink.application_name
+            *(
+                self.lake.format_arn(service="kinesisanalytics", resource="application", resource_name=name)
+                for name in (config.flink.application_name, config.flink.backfill_application_name)
             )
         )
         self.monitoring = MonitoringStack(self, "monitoring", config=config, tables=environment.tables)

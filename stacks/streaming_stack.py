@@ -194,59 +194,79 @@ class StreamingStack(Stack):
         return parameter
 
     def _grant_tables(self, config: EnvironmentConfig, settings: dict[str, object], key: kms.IKey) -> None:
-        """Exactly the tables the job's settings name: its source, and its three sinks. Other tables of the
-        registry (there may be thousands) stay out of this role, and the policy does not grow with them."""
-        database = config.catalog.database_name
-        sources = [str(settings[job.KEY_SOURCE_TABLE])]
-        sinks = [
-            str(settings[setting])
-            for setting in (job.KEY_SINK_SALES_TABLE, job.KEY_SINK_FRAUD_TABLE, job.KEY_SINK_QUARANTINE_TABLE)
-        ]
-        catalog, db = catalog_arn(self), database_arn(self, database)
-        self.flink.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadCatalog",
-                actions=["glue:GetDatabase", "glue:GetTable"],
-                resources=[catalog, db, *(table_arn(self, database, name) for name in sources + sinks)],
-            )
+        grant_tables(self, self.flink, config=config, settings=settings, key=key)
+
+
+def grant_tables(
+    stack: Stack,
+    application: FlinkApplication,
+    *,
+    config: EnvironmentConfig,
+    settings: dict[str, object],
+    key: kms.IKey,
+    written_sinks: tuple[str, ...] = (
+        job.KEY_SINK_SALES_TABLE,
+        job.KEY_SINK_FRAUD_TABLE,
+        job.KEY_SINK_QUARANTINE_TABLE,
+    ),
+) -> None:
+    """Exactly the tables the job's settings name: its source, and its three sinks. Other tables of the
+    registry (there may be thousands) stay out of this role, and the policy does not grow with them. The
+    backfill application gets the same (an overwrite makes the calls an append makes: new data and metadata
+    files, ``glue:UpdateTable``) on the sinks it writes (``written_sinks``: keys of the settings); it reads
+    every table the job checks exists."""
+    database = config.catalog.database_name
+    sources = [str(settings[job.KEY_SOURCE_TABLE])]
+    sinks = [
+        str(settings[setting])
+        for setting in (job.KEY_SINK_SALES_TABLE, job.KEY_SINK_FRAUD_TABLE, job.KEY_SINK_QUARANTINE_TABLE)
+    ]
+    written = [str(settings[setting]) for setting in written_sinks]
+    catalog, db = catalog_arn(stack), database_arn(stack, database)
+    application.add_to_policy(
+        iam.PolicyStatement(
+            sid="ReadCatalog",
+            actions=["glue:GetDatabase", "glue:GetTable"],
+            resources=[catalog, db, *(table_arn(stack, database, name) for name in sources + sinks)],
         )
-        self.flink.add_to_policy(
-            iam.PolicyStatement(
-                sid="CommitToSinkTables",
-                actions=["glue:UpdateTable"],
-                resources=[catalog, db, *(table_arn(self, database, name) for name in sinks)],
-            )
+    )
+    application.add_to_policy(
+        iam.PolicyStatement(
+            sid="CommitToSinkTables",
+            actions=["glue:UpdateTable"],
+            resources=[catalog, db, *(table_arn(stack, database, name) for name in written)],
         )
-        # The lake bucket's name is fixed (config.lake_bucket_name): literal ARNs, no cross-stack reference.
-        bucket_arn = f"arn:aws:s3:::{config.lake_bucket_name}"
-        prefix = f"warehouse/{database}.db"
-        self.flink.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadSourceTableFiles",
-                actions=["s3:GetObject"],
-                resources=[f"{bucket_arn}/{prefix}/{name}/*" for name in sources],
-            )
+    )
+    # The lake bucket's name is fixed (config.lake_bucket_name): literal ARNs, no cross-stack reference.
+    bucket_arn = f"arn:aws:s3:::{config.lake_bucket_name}"
+    prefix = f"warehouse/{database}.db"
+    application.add_to_policy(
+        iam.PolicyStatement(
+            sid="ReadSourceTableFiles",
+            actions=["s3:GetObject"],
+            resources=[f"{bucket_arn}/{prefix}/{name}/*" for name in sources],
         )
-        self.flink.add_to_policy(
-            iam.PolicyStatement(
-                sid="WriteSinkTableFiles",
-                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                resources=[f"{bucket_arn}/{prefix}/{name}/*" for name in sinks],
-            )
+    )
+    application.add_to_policy(
+        iam.PolicyStatement(
+            sid="WriteSinkTableFiles",
+            actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            resources=[f"{bucket_arn}/{prefix}/{name}/*" for name in written],
         )
-        self.flink.add_to_policy(
-            iam.PolicyStatement(
-                sid="ListTableLocations",
-                actions=["s3:ListBucket"],
-                resources=[bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}/{name}/*" for name in sources + sinks]}},
-            )
+    )
+    application.add_to_policy(
+        iam.PolicyStatement(
+            sid="ListTableLocations",
+            actions=["s3:ListBucket"],
+            resources=[bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{prefix}/{name}/*" for name in sources + written]}},
         )
-        self.flink.add_to_policy(
-            iam.PolicyStatement(
-                sid="UseTheLakeKeyThroughS3Only",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}},
-            )
+    )
+    application.add_to_policy(
+        iam.PolicyStatement(
+            sid="UseTheLakeKeyThroughS3Only",
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
         )
+    )

@@ -155,6 +155,11 @@ class FlinkConfig(_Frozen):
         orchestration KPU: ceil(parallelism / parallelism_per_kpu)."""
         return -(-self.parallelism // self.parallelism_per_kpu)
 
+    @property
+    def backfill_application_name(self) -> str:
+        """The backfill application beside the streaming one (cdk_constructs/backfill_application.py)."""
+        return f"{self.application_name}-backfill"
+
 
 class MonitoringConfig(_Frozen):
     alarm_emails: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")], ...] = ()

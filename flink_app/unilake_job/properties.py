@@ -62,11 +62,16 @@ KEY_SOURCE_END_SNAPSHOT_ID: Final = "source.end-snapshot-id"  # msf batch only (
 #: of the day partitions written). Running it twice leaves the sinks as running it once.
 KEY_BACKFILL_FROM_DAY: Final = "backfill.from-day"
 KEY_BACKFILL_TO_DAY: Final = "backfill.to-day"
+#: "true" on the backfill application: the job refuses to run without a day range (a bounded read of the whole
+#: table appended to the sinks would double every row the stream already wrote).
+KEY_BACKFILL_REQUIRED: Final = "backfill.required"
 KEY_SOURCE_PATH: Final = "source.path"  # local input folder of *.jsonl files
 KEY_SINK_PATH: Final = "sink.path"  # local output folder (one sub-folder per table)
 KEY_SINK_SALES_TABLE: Final = "sink.sales.table"
 KEY_SINK_FRAUD_TABLE: Final = "sink.fraud.table"
 KEY_SINK_QUARANTINE_TABLE: Final = "sink.quarantine.table"
+#: The sinks a backfill writes (sql.backfill_inserts): quarantine is partitioned by ingest time, not event time.
+BACKFILL_SINK_KEYS: Final = (KEY_SINK_SALES_TABLE, KEY_SINK_FRAUD_TABLE)
 KEY_WINDOW_SIZE: Final = "window.size"
 KEY_OUT_OF_ORDERNESS: Final = "watermark.out-of-orderness"
 KEY_VELOCITY_MIN_TRANSACTIONS: Final = "fraud.velocity.min-transactions"
@@ -91,6 +96,7 @@ ALL_KEYS: Final = (
     KEY_SOURCE_END_SNAPSHOT_ID,
     KEY_BACKFILL_FROM_DAY,
     KEY_BACKFILL_TO_DAY,
+    KEY_BACKFILL_REQUIRED,
     KEY_SOURCE_PATH,
     KEY_SINK_PATH,
     KEY_SINK_SALES_TABLE,
@@ -174,6 +180,7 @@ class JobSettings:
     source_end_snapshot_id: int | None = None
     backfill_from_day: date | None = None
     backfill_to_day: date | None = None
+    backfill_required: bool = False
     source_path: str | None = None
     sink_path: str | None = None
     sink_sales_table: str = DEFAULT_SALES_TABLE
@@ -205,6 +212,7 @@ class JobSettings:
             KEY_SOURCE_END_SNAPSHOT_ID: _opt_str(self.source_end_snapshot_id),
             KEY_BACKFILL_FROM_DAY: _opt_str(self.backfill_from_day),
             KEY_BACKFILL_TO_DAY: _opt_str(self.backfill_to_day),
+            KEY_BACKFILL_REQUIRED: "true" if self.backfill_required else None,
             KEY_SOURCE_PATH: self.source_path,
             KEY_SINK_PATH: self.sink_path,
             KEY_SINK_SALES_TABLE: self.sink_sales_table,
@@ -348,6 +356,7 @@ def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
         "source_end_snapshot_id": _optional_int(values, KEY_SOURCE_END_SNAPSHOT_ID),
         "backfill_from_day": _optional_day(values, KEY_BACKFILL_FROM_DAY),
         "backfill_to_day": _optional_day(values, KEY_BACKFILL_TO_DAY),
+        "backfill_required": _choice(values, KEY_BACKFILL_REQUIRED, ("true", "false"), default="false") == "true",
         "source_path": values.get(KEY_SOURCE_PATH) or None,
         "sink_path": values.get(KEY_SINK_PATH) or None,
         "sink_sales_table": _identifier(values, KEY_SINK_SALES_TABLE, DEFAULT_SALES_TABLE),
@@ -411,6 +420,12 @@ def _check_backfill(settings: JobSettings) -> None:
     every record of those days (no lower snapshot bound: replacing a day needs all of its records)."""
     first, last = settings.backfill_from_day, settings.backfill_to_day
     if first is None and last is None:
+        if settings.backfill_required:
+            raise _fail(
+                KEY_BACKFILL_FROM_DAY,
+                f"required: this application only runs day backfills ({KEY_BACKFILL_REQUIRED} is true); "
+                "start it with `python -m ops backfill`, which sets the days",
+            )
         return
     if first is None or last is None:
         missing = KEY_BACKFILL_FROM_DAY if first is None else KEY_BACKFILL_TO_DAY

@@ -83,6 +83,9 @@ def test_a_backfill_names_whole_days_and_reads_up_to_a_snapshot() -> None:
     assert p.parse_settings(groups(settings.to_property_map())) == settings
     one_day = p.parse_settings(groups({**BACKFILL, "backfill.to-day": "2026-11-24"}))
     assert one_day.backfill_from_day == one_day.backfill_to_day
+    required = p.parse_settings(groups({**BACKFILL, "backfill.required": "true"}))
+    assert required.backfill_required
+    assert p.parse_settings(groups(required.to_property_map())) == required
 
 
 def test_other_groups_are_ignored() -> None:
@@ -128,6 +131,8 @@ def test_other_groups_are_ignored() -> None:
         ({**BACKFILL, "mode": "streaming"}, "key 'backfill.from-day': a backfill runs with profile 'msf' in batch"),
         ({**BACKFILL, "source.start-snapshot-id": "7"}, "key 'source.start-snapshot-id': not allowed in a day"),
         ({**BACKFILL, "window.size": "7min"}, "key 'window.size': must divide a day for a backfill"),
+        ({**MSF, "mode": "batch", "backfill.required": "true"}, "key 'backfill.from-day': required: this app"),
+        ({**BACKFILL, "backfill.required": "yes"}, "key 'backfill.required': must be one of 'true', 'false'"),
     ],
 )
 def test_bad_settings_name_group_key_and_reason(property_map: dict[str, Any], message: str) -> None:
