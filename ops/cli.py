@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
@@ -27,7 +27,7 @@ from botocore.exceptions import (
 from unilake_config import ConfigError, Environment, load_environments
 from unilake_config.durations import parse_seconds
 
-from . import flink, lake
+from . import backfill, flink, lake
 from .aws import AwsFactory
 from .cost import parse_tier_mix
 from .cost_report import DEFAULT_INTERVALS, DEFAULT_TABLE_COUNTS, CostOptions, render
@@ -101,6 +101,13 @@ def _tier_mix(text: str) -> dict[str, Decimal]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _day(text: str) -> date:
+    try:
+        return backfill.parse_day(text, "day")
+    except OpsError:
+        raise argparse.ArgumentTypeError(f"expected a UTC day as YYYY-MM-DD (got {text!r})") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--config-dir", type=Path, default=Path("config"), help="default: %(default)s")
@@ -168,6 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="append one marked row per poll so windows close in an environment with no other traffic",
     )
     smoke.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)
+    run_backfill = aws_command(
+        "backfill",
+        "recompute whole UTC event-time days FROM..TO on the backfill application and replace them in the sinks "
+        "(running it twice = once)",
+    )
+    run_backfill.add_argument("--from", dest="first", type=_day, required=True, help="first UTC day, YYYY-MM-DD")
+    run_backfill.add_argument(
+        "--to", dest="last", type=_day, required=True, help="last UTC day (inclusive), before today"
+    )
+    run_backfill.add_argument(
+        "--up-to-snapshot",
+        type=int,
+        help="read transactions up to and including this snapshot id (default: the current one, pinned at start)",
+    )
+    run_backfill.add_argument("--timeout", type=_duration, default=4 * 3600, help="default: 4h")
+    run_backfill.add_argument("--poll", type=float, default=15.0, help=argparse.SUPPRESS)
+    aws_command("backfill-stop", "stop the backfill application (a run given up on)")
     return parser
 
 
@@ -260,6 +284,19 @@ def _run_aws(args: argparse.Namespace, env: Environment, aws: AwsFactory, out: T
             poll=args.poll,
             advance_watermark=args.advance_watermark,
         )
+    if command == "backfill":
+        return backfill.backfill(
+            aws.client("kinesisanalyticsv2"),
+            aws.catalog(env.config),
+            env,
+            first=args.first,
+            last=args.last,
+            up_to_snapshot=args.up_to_snapshot,
+            out=out,
+            following=backfill.Following(timeout=args.timeout, poll=args.poll),
+        )
+    if command == "backfill-stop":
+        return backfill.stop(aws.client("kinesisanalyticsv2"), env, out=out, err=err)
     raise AssertionError(f"unhandled command {command}")  # pragma: no cover - argparse restricts choices
 
 
