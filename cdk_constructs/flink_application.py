@@ -19,6 +19,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from nag_rules import reasons
+from nag_rules.acknowledgments import acknowledge_wildcard_resources
+
 from .log_group_key import log_group_key
 
 HTTPS = 443
@@ -229,22 +232,17 @@ class FlinkApplication(Construct):
                 resources=[log_group_arn, log_stream_arn],
             )
         )
+        # logs:DescribeLogGroups authorizes against every log group of the region (AWS Service
+        # Authorization Reference for CloudWatch Logs); Managed Flink calls it to validate logging.
+        every_log_group = stack.format_arn(
+            service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
         self.add_to_policy(
             iam.PolicyStatement(
-                sid="DescribeLogGroups",
-                actions=["logs:DescribeLogGroups"],
-                # logs:DescribeLogGroups authorizes against every log group of the region (AWS Service
-                # Authorization Reference for CloudWatch Logs); Managed Flink calls it to validate logging.
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
+                sid="DescribeLogGroups", actions=["logs:DescribeLogGroups"], resources=[every_log_group]
             )
         )
+        acknowledge_wildcard_resources(self.policy, [every_log_group], reason=reasons.FLINK_DESCRIBE_LOG_GROUPS)
         self.add_to_policy(
             iam.PolicyStatement(
                 sid="PublishMetricsToTheFlinkNamespaceOnly",
@@ -268,6 +266,7 @@ class FlinkApplication(Construct):
                 resources=["*"],
             )
         )
+        acknowledge_wildcard_resources(self.policy, ["*"], reason=reasons.FLINK_NO_RESOURCE_TYPE)
         subnet_arns = [
             stack.format_arn(service="ec2", resource="subnet", resource_name=subnet_id)
             for subnet_id in vpc.select_subnets(
@@ -299,6 +298,7 @@ class FlinkApplication(Construct):
                 conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
             )
         )
+        acknowledge_wildcard_resources(self.policy, [eni_arn], reason=reasons.FLINK_ENIS)
 
     def add_to_policy(self, statement: iam.PolicyStatement) -> None:
         """Grant the application's service role one more scoped statement."""

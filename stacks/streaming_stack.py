@@ -25,6 +25,8 @@ from cdk_constructs.glue_database import catalog_arn, database_arn, table_arn
 from cdk_constructs.log_group_key import log_group_key
 from cdk_constructs.network import RETENTION_DAYS, Network
 from flink_app.unilake_job import properties as job
+from nag_rules import reasons
+from nag_rules.acknowledgments import acknowledge_wildcard_resources
 from unilake_config import EnvironmentConfig, TableSpec
 
 from .lake_stack import removal_policy
@@ -241,6 +243,11 @@ class StreamingStack(Stack):
                 resources=[bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{prefix}/{name}/*" for name in sources + sinks]}},
             )
+        )
+        acknowledge_wildcard_resources(
+            self.flink.policy,
+            [f"{bucket_arn}/{prefix}/{name}/*" for name in sources + sinks],
+            reason=reasons.TABLE_FILES,
         )
         self.flink.add_to_policy(
             iam.PolicyStatement(
