@@ -5,7 +5,7 @@ The only place that reads context or the process environment. Context keys:
 - ``environments``: comma-separated names to synthesize (default: every environment file);
 - ``config_dir``: where the YAML lives (default: ``config`` beside this file);
 - ``unilake:builtin-validation``: ``true`` turns aws-cdk-lib's built-in CloudFormation validation
-  back on (off by default: it costs ~10 s per synth and cfn-lint covers it in the tests).
+  back on (off by default: it costs ~3 s per synth and cfn-lint covers it in the tests).
 An invalid config stops here with one message naming the file, field and reason, exit 2.
 """
 
