@@ -21,12 +21,11 @@ from constructs import Construct
 
 from nag_rules import reasons
 from nag_rules.acknowledgments import acknowledge_wildcard_resources
+from unilake_config.flink_metrics import NAMESPACE as METRICS_NAMESPACE
 
-from .log_group_key import log_group_key
+from .encrypted_log_group import encrypted_log_group
 
 HTTPS = 443
-# Managed Flink publishes the application's metrics under this namespace.
-METRICS_NAMESPACE = "AWS/KinesisAnalytics"
 # Runtimes on which an application can be encrypted at rest with a customer-managed key
 # (AWS: "Key management in Amazon Managed Service for Apache Flink").
 CMK_RUNTIMES = frozenset({"FLINK-1_20", "FLINK-2_2", "FLINK-2_3"})
@@ -63,7 +62,7 @@ class FlinkApplication(Construct):
         autoscaling: bool = True,
         metrics_level: str = "APPLICATION",
         log_level: str = "INFO",
-        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        log_retention_days: int = 90,
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -82,28 +81,16 @@ class FlinkApplication(Construct):
             allow_all_outbound=False,
         )
 
-        log_group_name = f"/aws/kinesis-analytics/{application_name}"
-        log_group_arn = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        self.log_key = log_group_key(
+        logs_of_application = encrypted_log_group(
             self,
-            "LogKey",
-            description=f"Encrypts the log group of the Managed Flink application {application_name}",
-            log_group_arn=log_group_arn,
+            "Log",
+            log_group_name=f"/aws/kinesis-analytics/{application_name}",
+            retention_days=log_retention_days,
+            key_description=f"Encrypts the log group of the Managed Flink application {application_name}",
             removal_policy=removal_policy,
         )
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=log_group_name,
-            retention=log_retention,
-            encryption_key=self.log_key,
-            removal_policy=removal_policy,
-        )
+        self.log_key, self.log_group = logs_of_application.key, logs_of_application.log_group
+        log_group_arn = logs_of_application.arn
         self.log_stream = logs.LogStream(
             self, "LogStream", log_group=self.log_group, log_stream_name="application", removal_policy=removal_policy
         )
