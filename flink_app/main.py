@@ -54,17 +54,30 @@ def properties_file(args: argparse.Namespace) -> Path:
     return Path(props.MSF_PROPERTIES_PATH)
 
 
+#: The property each flag sets (an error in a flag's value names the flag, not the properties file).
+FLAG_KEYS = {
+    "--profile": props.KEY_PROFILE,
+    "--mode": props.KEY_MODE,
+    "--input": props.KEY_SOURCE_PATH,
+    "--output": props.KEY_SINK_PATH,
+    "--checkpoint-interval": props.KEY_CHECKPOINT_INTERVAL,
+    "--monitor-interval": props.KEY_SOURCE_MONITOR_INTERVAL,
+    "--parallelism": props.KEY_PARALLELISM,
+}
+
+
 def overrides(args: argparse.Namespace) -> dict[str, str]:
-    pairs = {
-        props.KEY_PROFILE: args.profile,
-        props.KEY_MODE: args.mode,
-        props.KEY_SOURCE_PATH: args.input,
-        props.KEY_SINK_PATH: args.output,
-        props.KEY_CHECKPOINT_INTERVAL: args.checkpoint_interval,
-        props.KEY_SOURCE_MONITOR_INTERVAL: args.monitor_interval,
-        props.KEY_PARALLELISM: args.parallelism,
-    }
+    pairs = {key: getattr(args, flag[2:].replace("-", "_")) for flag, key in FLAG_KEYS.items()}
     return {key: value for key, value in pairs.items() if value is not None}
+
+
+def settings_error(error: props.SettingsError, args: argparse.Namespace) -> str:
+    """The error's message, naming the flag when the faulty value came from one."""
+    given = overrides(args)
+    for flag, key in FLAG_KEYS.items():
+        if error.key == key and key in given:
+            return f"{flag}: {error.reason} (the flag sets {key})"
+    return str(error)
 
 
 def fail(message: str) -> int:
@@ -77,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = props.load_settings(properties_file(args), overrides=overrides(args))
     except props.SettingsError as error:
-        return fail(str(error))
+        return fail(settings_error(error, args))
     if args.idle_timeout <= 0:
         return fail("--idle-timeout: must be a positive number of seconds")
     if settings.profile == "local":

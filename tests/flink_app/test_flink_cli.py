@@ -52,7 +52,32 @@ def test_main_refuses_a_bad_override(tmp_path: Path) -> None:
         MAIN, "--properties", tmp_path / "none.json", "--profile", "local", "--input", tmp_path,
         "--output", tmp_path / "out", "--checkpoint-interval", "often",
     )  # fmt: skip
-    assert_one_line_error(result, "'checkpoint.interval'", "expected a duration")
+    assert_one_line_error(result, "error: --checkpoint-interval: expected a duration", "(got 'often')")
+    assert "none.json" not in result.stderr  # the value came from the flag, not from the (absent) file
+
+
+def test_a_bad_flag_is_named_even_when_a_properties_file_exists(tmp_path: Path) -> None:
+    settings = tmp_path / "application_properties.json"
+    settings.write_text(json.dumps([{"PropertyGroupId": "unilake.job", "PropertyMap": {"profile": "local"}}]))
+    result = run(
+        MAIN, "--properties", settings, "--input", tmp_path, "--output", tmp_path / "out",
+        "--checkpoint-interval", "5x",
+    )  # fmt: skip
+    assert_one_line_error(result, "error: --checkpoint-interval: ", "(got '5x')", "sets checkpoint.interval")
+    assert str(settings) not in result.stderr
+
+
+def test_a_bad_value_in_the_file_names_the_file_not_a_flag(tmp_path: Path) -> None:
+    settings = tmp_path / "application_properties.json"
+    property_map = {"profile": "local", "checkpoint.interval": "5x"}
+    settings.write_text(json.dumps([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}]))
+    result = run(MAIN, "--properties", settings, "--input", tmp_path, "--output", tmp_path / "out")
+    assert_one_line_error(result, f"error: {settings}: ", "key 'checkpoint.interval'", "(got '5x')")
+
+
+def test_a_missing_file_is_not_named_as_the_source_of_a_setting(tmp_path: Path) -> None:
+    result = run(MAIN, "--properties", tmp_path / "none.json", "--input", tmp_path, "--output", tmp_path / "out")
+    assert_one_line_error(result, "none.json (not found; settings from the command line only)", "'profile'")
 
 
 def test_main_without_settings_file_or_flags(tmp_path: Path) -> None:
