@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -86,6 +87,7 @@ def fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
     args = parse_args(argv)
     try:
         settings = props.load_settings(properties_file(args), overrides=overrides(args))
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             return fail(f"--input / {props.KEY_SOURCE_PATH}: not a folder: {input_dir}")
 
     # pyflink is imported only now: settings errors never pay for (or print) a JVM start.
-    from unilake_job import job
+    from unilake_job import job, report
 
     try:
         if settings.profile == "msf":
@@ -122,8 +124,19 @@ def main(argv: list[str] | None = None) -> int:
             restore_from=restore_from,
             idle_timeout_s=args.idle_timeout,
         )
+        before = report.committed_parts(output)
         job.run_local(settings, run=run)
-        print(f"done: output in {output}")
+        input_dir = Path(settings.source_path or "")
+        inputs = job.visible_inputs(input_dir)
+        summary = report.summarize(
+            mode=settings.mode,
+            elapsed_s=time.monotonic() - started,
+            files_read=len(inputs),
+            records_read=sum(job.count_lines(input_dir / name) for name in inputs),
+            output=output,
+            before=before,
+        )
+        print("\n".join(summary.lines()))
         return 0
     except job.JobFailedError as error:
         print(f"error: {error}", file=sys.stderr)

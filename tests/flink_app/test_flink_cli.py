@@ -127,3 +127,27 @@ def test_verify_artifact_refuses_a_zip_without_the_jar(tmp_path: Path) -> None:
         package.verify_artifact(not_zip)
     with pytest.raises(package.ArtifactError, match="artifact not found"):
         package.verify_artifact(tmp_path / "absent.zip")
+
+
+def test_a_batch_run_ends_with_a_summary_and_no_foreign_warning(pyflink: object, tmp_path: Path) -> None:
+    """main.py end to end on the mini-cluster: the last lines say what was read, written and quarantined."""
+    from flink_test_support import CRAFTED_BLANK_LINES, CRAFTED_FILES, land
+
+    for name, lines in CRAFTED_FILES:
+        land(tmp_path / "in", name, lines)
+    out = tmp_path / "out"
+    result = run(MAIN, "--profile", "local", "--mode", "batch", "--input", tmp_path / "in", "--output", out)
+    assert result.returncode == 0, result.stderr
+    assert "pkg_resources" not in result.stderr
+    lines = result.stdout.strip().splitlines()[-5:]
+    read = sum(len(lines) for _, lines in CRAFTED_FILES) - CRAFTED_BLANK_LINES
+    assert lines[0].startswith("done in ")
+    assert f"(batch): read {read} input lines (records and malformed lines) from 3 file(s)" in lines[0]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:4]}
+    parts = {table: list((out / table).glob("part-*")) for table in rows}
+    for table, fields in rows.items():
+        written = sum(len(p.read_text().splitlines()) for p in parts[table])
+        assert int(fields[0]) == written > 0, table
+    reasons = " ".join(rows["quarantine"][1:])
+    assert reasons == "MALFORMED 5, BAD_EVENT_TIME 4, BAD_QUANTITY 4, MISSING_FIELD 4, BAD_PRICE 3"
+    assert lines[4] == f"output: {out}/{{sales_per_minute,fraud_alerts,quarantine}}/ (JSON lines, part-* files)"
