@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -54,17 +55,30 @@ def properties_file(args: argparse.Namespace) -> Path:
     return Path(props.MSF_PROPERTIES_PATH)
 
 
+#: The property each flag sets (an error in a flag's value names the flag, not the properties file).
+FLAG_KEYS = {
+    "--profile": props.KEY_PROFILE,
+    "--mode": props.KEY_MODE,
+    "--input": props.KEY_SOURCE_PATH,
+    "--output": props.KEY_SINK_PATH,
+    "--checkpoint-interval": props.KEY_CHECKPOINT_INTERVAL,
+    "--monitor-interval": props.KEY_SOURCE_MONITOR_INTERVAL,
+    "--parallelism": props.KEY_PARALLELISM,
+}
+
+
 def overrides(args: argparse.Namespace) -> dict[str, str]:
-    pairs = {
-        props.KEY_PROFILE: args.profile,
-        props.KEY_MODE: args.mode,
-        props.KEY_SOURCE_PATH: args.input,
-        props.KEY_SINK_PATH: args.output,
-        props.KEY_CHECKPOINT_INTERVAL: args.checkpoint_interval,
-        props.KEY_SOURCE_MONITOR_INTERVAL: args.monitor_interval,
-        props.KEY_PARALLELISM: args.parallelism,
-    }
+    pairs = {key: getattr(args, flag[2:].replace("-", "_")) for flag, key in FLAG_KEYS.items()}
     return {key: value for key, value in pairs.items() if value is not None}
+
+
+def settings_error(error: props.SettingsError, args: argparse.Namespace) -> str:
+    """The error's message, naming the flag when the faulty value came from one."""
+    given = overrides(args)
+    for flag, key in FLAG_KEYS.items():
+        if error.key == key and key in given:
+            return f"{flag}: {error.reason} (the flag sets {key})"
+    return str(error)
 
 
 def fail(message: str) -> int:
@@ -73,11 +87,12 @@ def fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
     args = parse_args(argv)
     try:
         settings = props.load_settings(properties_file(args), overrides=overrides(args))
     except props.SettingsError as error:
-        return fail(str(error))
+        return fail(settings_error(error, args))
     if args.idle_timeout <= 0:
         return fail("--idle-timeout: must be a positive number of seconds")
     if settings.profile == "local":
@@ -86,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             return fail(f"--input / {props.KEY_SOURCE_PATH}: not a folder: {input_dir}")
 
     # pyflink is imported only now: settings errors never pay for (or print) a JVM start.
-    from unilake_job import job
+    from unilake_job import job, report
 
     try:
         if settings.profile == "msf":
@@ -109,8 +124,19 @@ def main(argv: list[str] | None = None) -> int:
             restore_from=restore_from,
             idle_timeout_s=args.idle_timeout,
         )
+        before = report.committed_parts(output)
         job.run_local(settings, run=run)
-        print(f"done: output in {output}")
+        input_dir = Path(settings.source_path or "")
+        inputs = job.visible_inputs(input_dir)
+        summary = report.summarize(
+            mode=settings.mode,
+            elapsed_s=time.monotonic() - started,
+            files_read=len(inputs),
+            records_read=sum(job.count_lines(input_dir / name) for name in inputs),
+            output=output,
+            before=before,
+        )
+        print("\n".join(summary.lines()))
         return 0
     except job.JobFailedError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -206,8 +206,28 @@ class EnvironmentConfig(_Frozen):
     lake: LakeConfig = LakeConfig()
     network: NetworkConfig
     catalog: CatalogConfig
+    """``catalog.database_name`` defaults to ``unilake_<name>`` (dashes become underscores)."""
     flink: FlinkConfig
+    """``flink.application_name`` defaults to ``unilake-<name>``."""
     monitoring: MonitoringConfig = MonitoringConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_names(cls, data: object) -> object:
+        """Names that must differ between environments sharing an account and region default to ones
+        derived from the environment's name, so a copied file does not inherit its original's names."""
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return data
+        name = data["name"]
+        derived = dict(data)
+        for section, field, value in (
+            ("flink", "application_name", f"unilake-{name}"),
+            ("catalog", "database_name", f"unilake_{name.replace('-', '_')}"),
+        ):
+            settings = derived.get(section) or {}
+            if isinstance(settings, dict) and field not in settings:
+                derived[section] = {**settings, field: value}
+        return derived
 
     @field_validator("account", mode="before")
     @classmethod

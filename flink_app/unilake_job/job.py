@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyflink.common import JobStatus
-from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult
-from pyflink.table.catalog import ObjectPath
+# Not ours: PyFlink imports Apache Beam, whose stager imports pkg_resources, deprecated since setuptools 81.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
-from .properties import JobSettings, format_duration
-from .sql import PROGRESS_TABLE, PipelinePlan, build_plan
+from pyflink.common import JobStatus  # noqa: E402
+from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult  # noqa: E402
+from pyflink.table.catalog import ObjectPath  # noqa: E402
+
+from .properties import JobSettings, format_duration  # noqa: E402
+from .sql import PROGRESS_TABLE, PipelinePlan, build_plan  # noqa: E402
 
 TERMINAL_STATES = ("FINISHED", "FAILED", "CANCELED")
+#: A local run says how far it got at most this often (seconds).
+PROGRESS_EVERY_S = 10.0
 #: Managed memory of the local mini-cluster (batch sorts and hash aggregations, RocksDB if configured).
 LOCAL_MANAGED_MEMORY = "512m"
 
@@ -154,7 +160,7 @@ def run_local(
     if settings.mode == "batch":
         if on_running is not None:
             on_running()
-        result.wait()
+        _wait_batch(result, log)
         return "FINISHED"
     assert settings.source_path is not None
     folder = Path(settings.source_path)
@@ -167,11 +173,17 @@ def run_local(
     seen = visible_inputs(folder)
     last_change = time.monotonic()
     idle_since_read: float | None = None
+    reported, last_report = "", time.monotonic()
     while True:
         time.sleep(0.25)
         status = job_status(result)
         if status in TERMINAL_STATES:
             raise JobFailedError(f"streaming job ended early with status {status}")
+        if time.monotonic() - last_report >= PROGRESS_EVERY_S:
+            last_report = time.monotonic()
+            if (line := _streaming_progress(folder, progress_dir)) != reported:
+                log(line)
+                reported = line
         now_seen = visible_inputs(folder)
         if now_seen != seen:
             seen = now_seen
@@ -191,6 +203,36 @@ def run_local(
     client.stop_with_savepoint(True, savepoint_dir.resolve().as_uri() if savepoint_dir else None).result()
     client.get_job_execution_result().result()
     return "FINISHED"
+
+
+def _wait_batch(result: TableResult, log: Callable[[str], None]) -> None:
+    """Wait for a bounded job, saying every :data:`PROGRESS_EVERY_S` that it is still at work (a batch run's
+    file sinks commit only at the end, so there is nothing to count before)."""
+    started = time.monotonic()
+    next_report = started + PROGRESS_EVERY_S
+    while True:
+        try:
+            status = job_status(result)
+        except Exception:  # the job is over and its mini-cluster gone: wait() below reports how it ended
+            break
+        if status in TERMINAL_STATES:
+            break
+        time.sleep(0.25)
+        if time.monotonic() >= next_report:
+            next_report += PROGRESS_EVERY_S
+            elapsed = time.monotonic() - started
+            log(f"batch job {status.lower()} for {elapsed:.0f} s (outputs are committed when it finishes)")
+    result.wait()
+
+
+def _streaming_progress(folder: Path, progress_dir: Path) -> str:
+    """How much of the input the job has read and committed, from its progress table."""
+    names = visible_inputs(folder)
+    done = read_progress(progress_dir)
+    total = sum(count_lines(folder / name) for name in names)
+    read = sum(min(done.get(name, 0), count_lines(folder / name)) for name in names)
+    files = sum(1 for name in names if done.get(name, 0) >= count_lines(folder / name))
+    return f"read and committed {read} of {total} input lines; {files} of {len(names)} file(s) complete"
 
 
 def _wait_running(result: TableResult, *, checkpoint_dir: Path | None, timeout_s: float = 300.0) -> str:

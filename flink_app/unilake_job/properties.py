@@ -134,11 +134,20 @@ _DURATION_RE: Final = re.compile(r"^\s*(\d+)\s*(ms|s|sec|min|h)\s*$")
 
 
 class SettingsError(ValueError):
-    """Bad application properties: the message names the group, the key and the reason."""
+    """Bad application properties: the message names the group, the key and the reason.
+
+    ``key`` and ``reason`` are set when one key's value is at fault, so a caller that set that key from a
+    command-line flag can name the flag instead of the file.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason
 
 
 def _fail(key: str, reason: str) -> SettingsError:
-    return SettingsError(f"group '{JOB_GROUP_ID}', key '{key}': {reason}")
+    return SettingsError(f"group '{JOB_GROUP_ID}', key '{key}': {reason}", key=key, reason=reason)
 
 
 def format_duration(millis: int) -> str:
@@ -293,7 +302,10 @@ def load_settings(path: str | Path, *, overrides: Mapping[str, str] | None = Non
     try:
         return parse_settings(groups)
     except SettingsError as error:
-        raise SettingsError(f"{file}: {error}") from None
+        if error.key is not None and overrides and error.key in overrides:
+            raise  # the value is an override's, not the file's: the caller names where it came from
+        source = str(file) if file.exists() else f"{file} (not found; settings from the command line only)"
+        raise SettingsError(f"{source}: {error}", key=error.key, reason=error.reason) from None
 
 
 def _apply_overrides(groups: list[Any], overrides: Mapping[str, str]) -> list[Any]:

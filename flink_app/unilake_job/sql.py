@@ -375,8 +375,12 @@ def local_sink_options(settings: JobSettings, table: str) -> dict[str, str]:
 
 
 def local_sink_ddl(settings: JobSettings, table: str, columns: schemas.Columns) -> str:
+    """A local output table. Its timestamps are ``TIMESTAMP_LTZ``: the JSON format writes those in ISO-8601
+    with ``Z`` (the input's own format, what other tools take), plain TIMESTAMPs without a zone. The session
+    time zone is UTC, so the INSERTs' TIMESTAMP values convert to the same instants."""
+    local_columns = tuple((name, sql_type.replace("TIMESTAMP(", "TIMESTAMP_LTZ(")) for name, sql_type in columns)
     return _create_table(
-        f"unilake_sink_{table}", schemas.column_definitions(columns), local_sink_options(settings, table)
+        f"unilake_sink_{table}", schemas.column_definitions(local_columns), local_sink_options(settings, table)
     )
 
 
