@@ -13,10 +13,12 @@ from pyflink.common import JobStatus
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult
 from pyflink.table.catalog import ObjectPath
 
+from .metric_names import AGGREGATED_FUNCTION, QUARANTINED_FUNCTION
 from .properties import JobSettings, format_duration
 from .sql import PROGRESS_TABLE, PipelinePlan, build_plan
 
 TERMINAL_STATES = ("FINISHED", "FAILED", "CANCELED")
+METRIC_FUNCTIONS = (QUARANTINED_FUNCTION, AGGREGATED_FUNCTION)
 #: Managed memory of the local mini-cluster (batch sorts and hash aggregations, RocksDB if configured).
 LOCAL_MANAGED_MEMORY = "512m"
 
@@ -106,6 +108,10 @@ def prepare(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan |
     (:func:`check_catalog`).
     """
     plan = plan or build_plan(settings)
+    if any(name in insert for insert in plan.inserts for name in METRIC_FUNCTIONS):
+        from . import metrics
+
+        metrics.register(t_env)
     checked = not plan.required_tables
     for statement in plan.setup:
         if not checked and not statement.startswith("CREATE CATALOG"):

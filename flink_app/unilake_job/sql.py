@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
-from . import schemas
+from . import metric_names, schemas
 from .properties import JobSettings, format_duration
 
 SOURCE_TABLE: Final = "unilake_source"
@@ -524,12 +524,18 @@ def card_windows_view() -> str:
     )
 
 
-def sales_insert(sink: str) -> str:
+def _counted(function: str | None, value: str) -> str:
+    """``value``, through the metric function ``function`` (msf: metric_names) when given."""
+    return f"{function}({value})" if function else value
+
+
+def sales_insert(sink: str, *, count_function: str | None = None) -> str:
     return (
         f"INSERT INTO {sink}\n"
         "SELECT `region`, `store_id`,\n"
         "  CAST(`window_start` AS TIMESTAMP(6)), CAST(`window_end` AS TIMESTAMP(6)),\n"
-        "  COUNT(*), CAST(SUM(`quantity`) AS BIGINT), CAST(SUM(`amount`) AS DECIMAL(18, 2))\n"
+        f"  {_counted(count_function, 'COUNT(*)')}, CAST(SUM(`quantity`) AS BIGINT), "
+        "CAST(SUM(`amount`) AS DECIMAL(18, 2))\n"
         f"FROM `{ONCE_VIEW}`\n"
         "GROUP BY `region`, `store_id`, `window_start`, `window_end`"
     )
@@ -556,12 +562,12 @@ def fraud_insert(sink: str, settings: JobSettings) -> str:
     )
 
 
-def quarantine_insert(sink: str) -> str:
+def quarantine_insert(sink: str, *, count_function: str | None = None) -> str:
     nulls = ", ".join("CAST(NULL AS STRING)" for _ in schemas.RECEIVED_FIELDS)
     ingest_time = "CAST(LOCALTIMESTAMP AS TIMESTAMP(6))"
     return (
         f"INSERT INTO {sink}\n"
-        f"SELECT `reason`, {RECEIVED_COLUMNS}, CAST(NULL AS STRING), {ingest_time}\n"
+        f"SELECT {_counted(count_function, '`reason`')}, {RECEIVED_COLUMNS}, CAST(NULL AS STRING), {ingest_time}\n"
         f"FROM `{REJECTED_VIEW}`\n"
         "UNION ALL\n"
         f"SELECT 'MALFORMED', {nulls}, `raw_line`, {ingest_time}\n"
@@ -614,10 +620,13 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
     ``msf_source_override`` (tests only) replaces the Iceberg connector options of the msf source table.
     """
     sinks = sink_names(settings)
+    # msf: the sales counts and the quarantine reasons pass through the functions that publish them as
+    # metrics (metrics.py; job.prepare registers them when a plan calls them).
+    counted = settings.profile == "msf"
     inserts = (
-        sales_insert(sinks["sales_per_minute"]),
+        sales_insert(sinks["sales_per_minute"], count_function=metric_names.AGGREGATED_FUNCTION if counted else None),
         fraud_insert(sinks["fraud_alerts"], settings),
-        quarantine_insert(sinks["quarantine"]),
+        quarantine_insert(sinks["quarantine"], count_function=metric_names.QUARANTINED_FUNCTION if counted else None),
     )
     if settings.profile == "msf":
         assert settings.database is not None
