@@ -21,6 +21,7 @@ from pathlib import Path
 from datagen import START, Generator, iso, land
 from unilake_job import job
 from unilake_job.properties import parse_settings
+from unilake_job.sql import OUTPUT_TABLES
 
 
 def read_rows(folder: Path) -> list[dict[str, object]]:
@@ -89,7 +90,7 @@ def main() -> int:
         on_running=produce,
         log=lambda line: print(f"  {line}"),
     )
-    sales, alerts, quarantine = (read_rows(out / t) for t in ("sales_per_minute", "fraud_alerts", "quarantine"))
+    sales, alerts, quarantine = (read_rows(out / t) for t in OUTPUT_TABLES)
     counted = sum(int(str(r["transactions"])) for r in sales)
     revenue = sum((Decimal(str(r["revenue"])) for r in sales), Decimal(0))
     print(f"\nsummary ({time.monotonic() - started:.0f} s):")

@@ -33,7 +33,13 @@ from pathlib import Path
 from typing import Final
 
 from . import metric_names, schemas
-from .properties import JobSettings, format_duration
+from .properties import (
+    DEFAULT_FRAUD_TABLE,
+    DEFAULT_QUARANTINE_TABLE,
+    DEFAULT_SALES_TABLE,
+    JobSettings,
+    format_duration,
+)
 
 SOURCE_TABLE: Final = "unilake_source"
 RECEIVED_VIEW: Final = "unilake_received"
@@ -50,8 +56,8 @@ CARD_WINDOWS_VIEW: Final = "unilake_card_windows"
 #: The fields of a transaction as received, as a SQL column list.
 RECEIVED_COLUMNS: Final = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
 
-#: Output folder (local) / logical name of each sink.
-OUTPUT_TABLES: Final = ("sales_per_minute", "fraud_alerts", "quarantine")
+#: Output folder (local) / logical name of each sink: the catalog names of the sink tables.
+OUTPUT_TABLES: Final = (DEFAULT_SALES_TABLE, DEFAULT_FRAUD_TABLE, DEFAULT_QUARANTINE_TABLE)
 #: Local streaming only: lines read per input file, so the driver stops only once every file is read.
 PROGRESS_TABLE: Final = "_progress"
 PROGRESS_COLUMNS: Final[schemas.Columns] = (("file_path", "STRING"), ("lines", "BIGINT"))
@@ -607,9 +613,9 @@ def sink_names(settings: JobSettings) -> dict[str, str]:
     if settings.profile == "msf":
         prefix = f"`{settings.catalog_name}`.`{settings.database}`"
         return {
-            "sales_per_minute": f"{prefix}.`{settings.sink_sales_table}`",
-            "fraud_alerts": f"{prefix}.`{settings.sink_fraud_table}`",
-            "quarantine": f"{prefix}.`{settings.sink_quarantine_table}`",
+            DEFAULT_SALES_TABLE: f"{prefix}.`{settings.sink_sales_table}`",
+            DEFAULT_FRAUD_TABLE: f"{prefix}.`{settings.sink_fraud_table}`",
+            DEFAULT_QUARANTINE_TABLE: f"{prefix}.`{settings.sink_quarantine_table}`",
         }
     return {table: f"`unilake_sink_{table}`" for table in OUTPUT_TABLES}
 
@@ -624,9 +630,11 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
     # metrics (metrics.py; job.prepare registers them when a plan calls them).
     counted = settings.profile == "msf"
     inserts = (
-        sales_insert(sinks["sales_per_minute"], count_function=metric_names.AGGREGATED_FUNCTION if counted else None),
-        fraud_insert(sinks["fraud_alerts"], settings),
-        quarantine_insert(sinks["quarantine"], count_function=metric_names.QUARANTINED_FUNCTION if counted else None),
+        sales_insert(sinks[DEFAULT_SALES_TABLE], count_function=metric_names.AGGREGATED_FUNCTION if counted else None),
+        fraud_insert(sinks[DEFAULT_FRAUD_TABLE], settings),
+        quarantine_insert(
+            sinks[DEFAULT_QUARANTINE_TABLE], count_function=metric_names.QUARANTINED_FUNCTION if counted else None
+        ),
     )
     if settings.profile == "msf":
         assert settings.database is not None

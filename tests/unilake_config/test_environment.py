@@ -112,3 +112,16 @@ def test_runtimes_match_the_pinned_cfn_lint_schema() -> None:
     accepted = set(schema["properties"]["RuntimeEnvironment"]["enum"])
     flink = {value for value in accepted if value.startswith("FLINK-")}
     assert flink == FLINK_RUNTIMES
+
+
+def test_the_warehouse_layout_is_iceberg_s_default_under_the_job_s_warehouse() -> None:
+    """The job passes only ``warehouse`` and ``database`` to Iceberg's Glue catalog, which places a table at
+    ``<warehouse>/<database>.db/<table>``; the catalog stacks create tables at ``table_location``, the roles
+    grant on ``table_prefix``: all three must name the same place."""
+    for environment in load_environments(ROOT / "config"):
+        config = environment.config
+        database, bucket = config.catalog.database_name, config.lake_bucket_name
+        assert config.table_location("t") == f"{config.warehouse_uri}/{database}.db/t"
+        assert config.table_location("t") == f"s3://{bucket}/{config.table_prefix('t')}"
+        assert config.database_location == f"s3://{bucket}/{config.database_prefix}"
+        assert config.table_location("t").startswith(f"{config.database_location}/")
