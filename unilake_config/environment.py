@@ -191,6 +191,9 @@ class MonitoringConfig(_Frozen):
     max_checkpoint_size_mb: Annotated[int, Field(gt=0)] = 1024
     max_heap_percent: Annotated[int, Field(gt=0, le=100)] = 90
     max_cpu_percent: Annotated[int, Field(gt=0, le=100)] = 80
+    max_quarantined_percent: Annotated[float, Field(gt=0, le=100)] = 5.0
+    """Alarm when more than this share of the records the job accounts for (aggregated + quarantined) is
+    quarantined, over 5 minutes: a flood of LATE or bad records is data loss in practice."""
 
 
 class EnvironmentConfig(_Frozen):

@@ -54,6 +54,8 @@ KEY_SOURCE_TABLE: Final = "source.table"
 KEY_SOURCE_MONITOR_INTERVAL: Final = "source.monitor-interval"  # Iceberg poll / local folder discovery
 KEY_SOURCE_STARTING_STRATEGY: Final = "source.starting-strategy"  # msf streaming only
 KEY_SOURCE_START_SNAPSHOT_ID: Final = "source.start-snapshot-id"  # msf (batch: exclusive lower bound)
+KEY_SOURCE_START_SNAPSHOT_TIMESTAMP: Final = "source.start-snapshot-timestamp"  # msf streaming, epoch ms
+KEY_SOURCE_IDLE_TIMEOUT: Final = "source.idle-timeout"  # table.exec.source.idle-timeout ("0ms": never idle)
 KEY_SOURCE_END_SNAPSHOT_ID: Final = "source.end-snapshot-id"  # msf batch only (inclusive upper bound)
 KEY_SOURCE_PATH: Final = "source.path"  # local input folder of *.jsonl files
 KEY_SINK_PATH: Final = "sink.path"  # local output folder (one sub-folder per table)
@@ -81,7 +83,9 @@ ALL_KEYS: Final = (
     KEY_SOURCE_MONITOR_INTERVAL,
     KEY_SOURCE_STARTING_STRATEGY,
     KEY_SOURCE_START_SNAPSHOT_ID,
+    KEY_SOURCE_START_SNAPSHOT_TIMESTAMP,
     KEY_SOURCE_END_SNAPSHOT_ID,
+    KEY_SOURCE_IDLE_TIMEOUT,
     KEY_SOURCE_PATH,
     KEY_SINK_PATH,
     KEY_SINK_SALES_TABLE,
@@ -104,14 +108,30 @@ Mode = Literal["streaming", "batch"]
 PROFILES: Final = ("msf", "local")
 MODES: Final = ("streaming", "batch")
 
-#: Starting strategies of Iceberg's FLIP-27 source (FlinkReadOptions / flink-configuration.md).
+#: Starting strategies of Iceberg's FLIP-27 source (StreamingStartingStrategy, ContinuousSplitPlannerImpl):
+#: where a streaming run without restored state starts. Only the first matters once state is restored.
 STARTING_STRATEGIES: Final = (
-    "TABLE_SCAN_THEN_INCREMENTAL",
-    "INCREMENTAL_FROM_LATEST_SNAPSHOT",
+    # After the latest snapshot (exclusive): only what is committed after the start. The default, the one
+    # start without state that never reads a record twice when the table already has snapshots.
     "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE",
+    # Every APPEND snapshot still in the table's history (inclusive): a first run over existing data.
     "INCREMENTAL_FROM_EARLIEST_SNAPSHOT",
+    # From source.start-snapshot-id (inclusive: that snapshot's appends are read).
     "INCREMENTAL_FROM_SNAPSHOT_ID",
+    # From the first snapshot committed at or after source.start-snapshot-timestamp (inclusive).
+    "INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP",
+    # Iceberg's own default, the latest snapshot INCLUSIVE: that snapshot is read again after a start
+    # without state, its records counted twice in the sinks. Kept only to be refused with a reason.
+    "INCREMENTAL_FROM_LATEST_SNAPSHOT",
+    # A scan of the whole current table (the result of every commit so far), then the appends after it.
+    "TABLE_SCAN_THEN_INCREMENTAL",
 )
+DEFAULT_STARTING_STRATEGY: Final = "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE"
+
+#: table.exec.source.idle-timeout when the key is absent: a source reader (local: the folder watcher's
+#: watermark assigner) with no record for this long stops holding the watermark back. Twice the monitor
+#: interval: a reader that got no split over two polls has nothing to read (flink_app/README.md).
+IDLE_TIMEOUT_MONITOR_INTERVALS: Final = 2
 
 #: Table names the catalog stacks create (defaults of the table keys).
 DEFAULT_SOURCE_TABLE: Final = "transactions"
@@ -169,9 +189,11 @@ class JobSettings:
     database: str | None = None
     source_table: str = DEFAULT_SOURCE_TABLE
     source_monitor_interval_ms: int = DEFAULT_MONITOR_INTERVAL_MS["local"]
-    source_starting_strategy: str = "INCREMENTAL_FROM_LATEST_SNAPSHOT"
+    source_starting_strategy: str = DEFAULT_STARTING_STRATEGY
     source_start_snapshot_id: int | None = None
+    source_start_snapshot_timestamp_ms: int | None = None
     source_end_snapshot_id: int | None = None
+    source_idle_timeout_ms: int = IDLE_TIMEOUT_MONITOR_INTERVALS * DEFAULT_MONITOR_INTERVAL_MS["local"]
     source_path: str | None = None
     sink_path: str | None = None
     sink_sales_table: str = DEFAULT_SALES_TABLE
@@ -200,7 +222,9 @@ class JobSettings:
             KEY_SOURCE_MONITOR_INTERVAL: format_duration(self.source_monitor_interval_ms),
             KEY_SOURCE_STARTING_STRATEGY: self.source_starting_strategy,
             KEY_SOURCE_START_SNAPSHOT_ID: _opt_str(self.source_start_snapshot_id),
+            KEY_SOURCE_START_SNAPSHOT_TIMESTAMP: _opt_str(self.source_start_snapshot_timestamp_ms),
             KEY_SOURCE_END_SNAPSHOT_ID: _opt_str(self.source_end_snapshot_id),
+            KEY_SOURCE_IDLE_TIMEOUT: format_duration(self.source_idle_timeout_ms),
             KEY_SOURCE_PATH: self.source_path,
             KEY_SINK_PATH: self.sink_path,
             KEY_SINK_SALES_TABLE: self.sink_sales_table,
@@ -327,6 +351,7 @@ def _apply_overrides(groups: list[Any], overrides: Mapping[str, str]) -> list[An
 def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
     profile = _choice(values, KEY_PROFILE, PROFILES, default=None)
     mode = _choice(values, KEY_MODE, MODES, default="streaming")
+    monitor_interval_ms = _duration(values, KEY_SOURCE_MONITOR_INTERVAL, DEFAULT_MONITOR_INTERVAL_MS[profile])
     kwargs: dict[str, Any] = {
         "profile": profile,
         "mode": mode,
@@ -334,17 +359,16 @@ def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
         "warehouse": values.get(KEY_WAREHOUSE) or None,
         "database": _optional_identifier(values, KEY_DATABASE),
         "source_table": _identifier(values, KEY_SOURCE_TABLE, DEFAULT_SOURCE_TABLE),
-        "source_monitor_interval_ms": _duration(
-            values, KEY_SOURCE_MONITOR_INTERVAL, DEFAULT_MONITOR_INTERVAL_MS[profile]
-        ),
+        "source_monitor_interval_ms": monitor_interval_ms,
         "source_starting_strategy": _choice(
-            values,
-            KEY_SOURCE_STARTING_STRATEGY,
-            STARTING_STRATEGIES,
-            default="INCREMENTAL_FROM_LATEST_SNAPSHOT",
+            values, KEY_SOURCE_STARTING_STRATEGY, STARTING_STRATEGIES, default=DEFAULT_STARTING_STRATEGY
         ),
         "source_start_snapshot_id": _optional_int(values, KEY_SOURCE_START_SNAPSHOT_ID),
+        "source_start_snapshot_timestamp_ms": _optional_int(values, KEY_SOURCE_START_SNAPSHOT_TIMESTAMP),
         "source_end_snapshot_id": _optional_int(values, KEY_SOURCE_END_SNAPSHOT_ID),
+        "source_idle_timeout_ms": _duration(
+            values, KEY_SOURCE_IDLE_TIMEOUT, IDLE_TIMEOUT_MONITOR_INTERVALS * monitor_interval_ms, minimum=0
+        ),
         "source_path": values.get(KEY_SOURCE_PATH) or None,
         "sink_path": values.get(KEY_SINK_PATH) or None,
         "sink_sales_table": _identifier(values, KEY_SINK_SALES_TABLE, DEFAULT_SALES_TABLE),
@@ -383,9 +407,21 @@ def _check_profile(settings: JobSettings) -> None:
                     KEY_SOURCE_START_SNAPSHOT_ID,
                     "required with starting strategy INCREMENTAL_FROM_SNAPSHOT_ID, and only with it",
                 )
+            if (strategy == "INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP") != (
+                settings.source_start_snapshot_timestamp_ms is not None
+            ):
+                raise _fail(
+                    KEY_SOURCE_START_SNAPSHOT_TIMESTAMP,
+                    "required with starting strategy INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP, and only with it",
+                )
+            if strategy in _DOUBLE_COUNTING_STRATEGIES:
+                raise _fail(KEY_SOURCE_STARTING_STRATEGY, _DOUBLE_COUNTING_STRATEGIES[strategy])
+        elif settings.source_start_snapshot_timestamp_ms is not None:
+            raise _fail(KEY_SOURCE_START_SNAPSHOT_TIMESTAMP, "only allowed in streaming mode")
     else:
         for key, value in (
             (KEY_SOURCE_START_SNAPSHOT_ID, settings.source_start_snapshot_id),
+            (KEY_SOURCE_START_SNAPSHOT_TIMESTAMP, settings.source_start_snapshot_timestamp_ms),
             (KEY_SOURCE_END_SNAPSHOT_ID, settings.source_end_snapshot_id),
         ):
             if value is not None:
@@ -396,6 +432,15 @@ def _check_profile(settings: JobSettings) -> None:
             raise _fail(KEY_SINK_PATH, "required for profile 'local' (or pass --output)")
     if settings.checkpoint_timeout_ms < settings.checkpoint_interval_ms:
         raise _fail(KEY_CHECKPOINT_TIMEOUT, "must not be shorter than checkpoint.interval")
+
+
+#: Starting strategies the job refuses in streaming, with the reason.
+_DOUBLE_COUNTING_STRATEGIES: Final = {
+    "INCREMENTAL_FROM_LATEST_SNAPSHOT": (
+        "reads the latest snapshot again (inclusive), so a start without state counts its records twice; "
+        "use INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE (the default)"
+    ),
+}
 
 
 def _choice(values: Mapping[str, str], key: str, allowed: Sequence[str], *, default: str | None) -> Any:
