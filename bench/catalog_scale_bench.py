@@ -77,6 +77,7 @@ def run(environment: Environment, size: int, *, checks: bool) -> dict[str, objec
     import aws_cdk as cdk
 
     from app import build_app, cdk_json_context
+    from nag_rules.acknowledgments import check_acknowledgments
     from stacks.stage import UnilakeStage
 
     # The environment's own tables (the job's source and sinks must exist), then generated ones up to ``size``.
@@ -90,6 +91,8 @@ def run(environment: Environment, size: int, *, checks: bool) -> dict[str, objec
             app = cdk.App(context=cdk_json_context(ROOT), outdir=outdir)
             UnilakeStage(app, environment=env)
         app.synth()
+        if checks:
+            check_acknowledgments(Path(outdir))  # as app.py does after every synth
         seconds = time.perf_counter() - started
         (stage,) = [child for child in app.node.children if isinstance(child, UnilakeStage)]
         stacks = [child for child in stage.node.children if isinstance(child, cdk.Stack)]

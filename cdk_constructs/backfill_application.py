@@ -26,11 +26,12 @@ from collections.abc import Mapping
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from flink_app.unilake_job import properties as job
+from nag_rules import reasons
+from nag_rules.acknowledgments import acknowledge
 
 from .flink_application import FlinkApplication
 
@@ -54,7 +55,7 @@ class BackfillApplication(Construct):
         subnets: ec2.SubnetSelection,
         parallelism: int = 1,
         parallelism_per_kpu: int = 1,
-        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        log_retention_days: int = 90,
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -80,7 +81,8 @@ class BackfillApplication(Construct):
             parallelism=parallelism,
             parallelism_per_kpu=parallelism_per_kpu,
             autoscaling=False,
-            log_retention=log_retention,
+            log_retention_days=log_retention_days,
             encryption_key=encryption_key,
             removal_policy=removal_policy,
         )
+        acknowledge(self.flink.application, "Unilake-FlinkCheckpoints", reason=reasons.BACKFILL_NO_SNAPSHOTS)

@@ -19,11 +19,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from .log_group_key import log_group_key
+from nag_rules import reasons
+from nag_rules.acknowledgments import acknowledge_wildcard_resources
+from unilake_config.flink_metrics import NAMESPACE as METRICS_NAMESPACE
+
+from .encrypted_log_group import encrypted_log_group
 
 HTTPS = 443
-# Managed Flink publishes the application's metrics under this namespace.
-METRICS_NAMESPACE = "AWS/KinesisAnalytics"
 # Runtimes on which an application can be encrypted at rest with a customer-managed key
 # (AWS: "Key management in Amazon Managed Service for Apache Flink").
 CMK_RUNTIMES = frozenset({"FLINK-1_20", "FLINK-2_2", "FLINK-2_3"})
@@ -60,7 +62,7 @@ class FlinkApplication(Construct):
         autoscaling: bool = True,
         metrics_level: str = "APPLICATION",
         log_level: str = "INFO",
-        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        log_retention_days: int = 90,
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -79,28 +81,16 @@ class FlinkApplication(Construct):
             allow_all_outbound=False,
         )
 
-        log_group_name = f"/aws/kinesis-analytics/{application_name}"
-        log_group_arn = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        self.log_key = log_group_key(
+        logs_of_application = encrypted_log_group(
             self,
-            "LogKey",
-            description=f"Encrypts the log group of the Managed Flink application {application_name}",
-            log_group_arn=log_group_arn,
+            "Log",
+            log_group_name=f"/aws/kinesis-analytics/{application_name}",
+            retention_days=log_retention_days,
+            key_description=f"Encrypts the log group of the Managed Flink application {application_name}",
             removal_policy=removal_policy,
         )
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=log_group_name,
-            retention=log_retention,
-            encryption_key=self.log_key,
-            removal_policy=removal_policy,
-        )
+        self.log_key, self.log_group = logs_of_application.key, logs_of_application.log_group
+        log_group_arn = logs_of_application.arn
         self.log_stream = logs.LogStream(
             self, "LogStream", log_group=self.log_group, log_stream_name="application", removal_policy=removal_policy
         )
@@ -229,22 +219,17 @@ class FlinkApplication(Construct):
                 resources=[log_group_arn, log_stream_arn],
             )
         )
+        # logs:DescribeLogGroups authorizes against every log group of the region (AWS Service
+        # Authorization Reference for CloudWatch Logs); Managed Flink calls it to validate logging.
+        every_log_group = stack.format_arn(
+            service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
         self.add_to_policy(
             iam.PolicyStatement(
-                sid="DescribeLogGroups",
-                actions=["logs:DescribeLogGroups"],
-                # logs:DescribeLogGroups authorizes against every log group of the region (AWS Service
-                # Authorization Reference for CloudWatch Logs); Managed Flink calls it to validate logging.
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
+                sid="DescribeLogGroups", actions=["logs:DescribeLogGroups"], resources=[every_log_group]
             )
         )
+        acknowledge_wildcard_resources(self.policy, [every_log_group], reason=reasons.FLINK_DESCRIBE_LOG_GROUPS)
         self.add_to_policy(
             iam.PolicyStatement(
                 sid="PublishMetricsToTheFlinkNamespaceOnly",
@@ -268,6 +253,7 @@ class FlinkApplication(Construct):
                 resources=["*"],
             )
         )
+        acknowledge_wildcard_resources(self.policy, ["*"], reason=reasons.FLINK_NO_RESOURCE_TYPE)
         subnet_arns = [
             stack.format_arn(service="ec2", resource="subnet", resource_name=subnet_id)
             for subnet_id in vpc.select_subnets(
@@ -299,6 +285,7 @@ class FlinkApplication(Construct):
                 conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
             )
         )
+        acknowledge_wildcard_resources(self.policy, [eni_arn], reason=reasons.FLINK_ENIS)
 
     def add_to_policy(self, statement: iam.PolicyStatement) -> None:
         """Grant the application's service role one more scoped statement."""

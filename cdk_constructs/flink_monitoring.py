@@ -33,6 +33,7 @@ class Thresholds:
     max_checkpoint_size_bytes: int
     max_heap_percent: int
     max_cpu_percent: int
+    max_quarantined_percent: float
 
     @property
     def max_checkpoint_duration_ms(self) -> int:
@@ -149,6 +150,34 @@ class FlinkMonitoring(Construct):
             treat_missing_data=missing,
         )
 
+    def quarantined_share(self) -> cloudwatch.MathExpression:
+        """Percent of the records the job accounted for that it quarantined: the per-reason quarantine rates
+        over those plus the aggregated (deduplicated valid) rate, all from the job's own meters. The same
+        statistic on both sides, so the share does not depend on how many samples the service sends."""
+        reasons = {f"q{i}": reason for i, reason in enumerate(names.REASONS)}
+        using: dict[str, cloudwatch.IMetric] = {
+            key: cloudwatch.Metric(
+                namespace=names.NAMESPACE,
+                metric_name=names.QUARANTINED_PER_SECOND,
+                dimensions_map={names.APPLICATION_DIMENSION: self.application_name, names.REASON_DIMENSION: reason},
+                statistic="Sum",
+                period=ONE_MINUTE,
+            )
+            for key, reason in reasons.items()
+        }
+        quarantined = cloudwatch.MathExpression(
+            expression=" + ".join(f"FILL({key}, 0)" for key in reasons),
+            using_metrics=using,
+            label="quarantined per second",
+            period=ONE_MINUTE,
+        )
+        return cloudwatch.MathExpression(
+            expression="IF(q + FILL(a, 0) > 0, 100 * q / (q + FILL(a, 0)), 0)",
+            using_metrics={"q": quarantined, "a": self.metric(names.AGGREGATED_PER_SECOND, "Sum")},
+            label="quarantined share (%)",
+            period=ONE_MINUTE,
+        )
+
     def _rate(self, metric_name: str, label: str) -> cloudwatch.MathExpression:
         """How much a cumulative counter rose per second (RATE), so an old count does not keep alarming."""
         return cloudwatch.MathExpression(
@@ -222,6 +251,16 @@ class FlinkMonitoring(Construct):
                 periods=5,
                 description="Records arrive but none are emitted for 5 minutes.",
             ),
+            "quarantined-share": self._alarm(
+                "quarantined-share",
+                self.quarantined_share(),
+                threshold=thresholds.max_quarantined_percent,
+                periods=5,
+                description=(
+                    f"More than {thresholds.max_quarantined_percent:g}% of the records are quarantined for 5 "
+                    "minutes (LATE, bad fields): they reach no aggregate. See the quarantine table's reasons."
+                ),
+            ),
             "no-checkpoint-reported": self._alarm(
                 "no-checkpoint-reported",
                 self.metric(names.LAST_CHECKPOINT_DURATION, "SampleCount", Duration.minutes(5)),
@@ -286,4 +325,30 @@ class FlinkMonitoring(Construct):
                 width=12,
             ),
             cloudwatch.GraphWidget(title="KPUs", left=[self.metric(names.KPUS, "Average")], width=12),
+            cloudwatch.GraphWidget(
+                title="Quarantined share (%) of the records accounted for",
+                left=[self.quarantined_share()],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(value=thresholds.max_quarantined_percent, label="alarm above")
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Quarantined records per second, by reason",
+                left=[
+                    cloudwatch.Metric(
+                        namespace=names.NAMESPACE,
+                        metric_name=names.QUARANTINED_PER_SECOND,
+                        dimensions_map={
+                            names.APPLICATION_DIMENSION: self.application_name,
+                            names.REASON_DIMENSION: reason,
+                        },
+                        statistic="Sum",
+                        period=ONE_MINUTE,
+                        label=reason,
+                    )
+                    for reason in names.REASONS
+                ],
+                width=12,
+            ),
         )

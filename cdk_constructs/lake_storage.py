@@ -13,6 +13,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from nag_rules import reasons
+from nag_rules.acknowledgments import acknowledge
+
 MIN_TLS_VERSION = 1.2
 
 
@@ -143,6 +146,11 @@ class LakeStorage(Construct):
             enforce_ssl=True,
             minimum_tls_version=MIN_TLS_VERSION,
             **props,  # type: ignore[arg-type]
+        )
+        acknowledge(
+            bucket,
+            *(f"{pack}-S3BucketReplicationEnabled" for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")),
+            reason=reasons.REPLICATION,
         )
         objects = bucket.arn_for_objects("*")
         bucket.add_to_resource_policy(

@@ -10,42 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .log_group_key import log_group_key
+from .encrypted_log_group import encrypted_log_group
 
 HTTPS = 443
-
-# CloudWatch Logs retention periods (days) as CDK's enum; the config only admits these values.
-RETENTION_DAYS: dict[int, logs.RetentionDays] = {
-    1: logs.RetentionDays.ONE_DAY,
-    3: logs.RetentionDays.THREE_DAYS,
-    5: logs.RetentionDays.FIVE_DAYS,
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    120: logs.RetentionDays.FOUR_MONTHS,
-    150: logs.RetentionDays.FIVE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS,
-    545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS,
-    1096: logs.RetentionDays.THREE_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    2192: logs.RetentionDays.SIX_YEARS,
-    2557: logs.RetentionDays.SEVEN_YEARS,
-    2922: logs.RetentionDays.EIGHT_YEARS,
-    3288: logs.RetentionDays.NINE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
 
 # Interface endpoints: every AWS API the Flink job and its Iceberg/Glue connectors call from the VPC.
 # S3 has a gateway endpoint instead (free, and it carries the data traffic).
@@ -95,7 +69,7 @@ class Network(Construct):
         cidr: str,
         max_azs: int,
         flow_log_group_name: str,
-        flow_log_retention: logs.RetentionDays,
+        flow_log_retention_days: int,
         s3_bucket_names: Sequence[str],
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -121,27 +95,15 @@ class Network(Construct):
 
         # Flow logs: a key of their own, usable by CloudWatch Logs only for this one log group
         # (AWS CloudWatch Logs guide "Encrypt log data in CloudWatch Logs using AWS KMS").
-        log_group_arn = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=flow_log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        self.flow_log_key = log_group_key(
+        flow_logs = encrypted_log_group(
             self,
-            "FlowLogKey",
-            description=f"Encrypts the VPC flow log group {flow_log_group_name}",
-            log_group_arn=log_group_arn,
-            removal_policy=removal_policy,
-        )
-        self.flow_log_group = logs.LogGroup(
-            self,
-            "FlowLogGroup",
+            "FlowLog",
             log_group_name=flow_log_group_name,
-            encryption_key=self.flow_log_key,
-            retention=flow_log_retention,
+            retention_days=flow_log_retention_days,
+            key_description=f"Encrypts the VPC flow log group {flow_log_group_name}",
             removal_policy=removal_policy,
         )
+        self.flow_log_key, self.flow_log_group = flow_logs.key, flow_logs.log_group
         # The flow log's role: trusted by the flow-logs service for this account's flow logs only, with
         # a managed policy on this one log group (CDK's default role would carry an inline policy,
         # which the HIPAA, NIST and PCI packs refuse). Policy updates by FlowLog are turned off.
@@ -236,12 +198,6 @@ class Network(Construct):
     def isolated_subnets(self) -> ec2.SubnetSelection:
         """The subnets the Flink application's ENIs go into."""
         return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-
-    def allow_https_to_endpoints(self, security_group: ec2.ISecurityGroup) -> None:
-        """Let a client security group (the Flink application's) reach the endpoints on 443."""
-        security_group.add_egress_rule(
-            self.endpoint_security_group, ec2.Port.tcp(HTTPS), "HTTPS to the VPC interface endpoints"
-        )
 
 
 def _interface_endpoint_statements(name: str, stack: Stack) -> list[iam.PolicyStatement]:

@@ -19,6 +19,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from nag_rules import reasons
+from nag_rules.acknowledgments import acknowledge_wildcard_resources
 from unilake_config.tables import Maintenance
 
 from .glue_database import catalog_arn, database_arn, table_arn
@@ -50,9 +52,9 @@ class TableOptimizerRole(Construct):
         warehouse_prefix: str,
         key: kms.IKey,
     ) -> None:
-        """``bucket_name`` is the lake bucket's fixed name (a literal keeps the statements readable and
-        the acknowledgments exact); ``warehouse_prefix`` the database's key prefix in it, e.g.
-        ``warehouse/db.db``; ``key`` the lake bucket's key."""
+        """``bucket_name`` is the lake bucket's fixed name (a literal keeps the statements readable);
+        ``warehouse_prefix`` the database's key prefix in it, e.g. ``warehouse/db.db``; ``key`` the lake
+        bucket's key."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         prefix = warehouse_prefix.strip("/")
@@ -77,6 +79,8 @@ class TableOptimizerRole(Construct):
             )
             for name in OPTIMIZER_LOG_GROUPS
         ]
+        warehouse_objects = f"{bucket_arn}/{prefix}/*"
+        every_table = table_arn(stack, database_name, "*")
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
@@ -87,7 +91,7 @@ class TableOptimizerRole(Construct):
                     sid="WarehouseObjects",
                     actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                     # Every object under this database's prefix: tables come and go with the registry.
-                    resources=[f"{bucket_arn}/{prefix}/*"],
+                    resources=[warehouse_objects],
                 ),
                 iam.PolicyStatement(
                     sid="ListWarehousePrefix",
@@ -109,7 +113,7 @@ class TableOptimizerRole(Construct):
                         database_arn(stack, database_name),
                         # Every table of this one database: a policy naming 1,000 tables would pass
                         # IAM's 6,144-character managed-policy limit.
-                        table_arn(stack, database_name, "*"),
+                        every_table,
                     ],
                 ),
                 iam.PolicyStatement(
@@ -119,6 +123,9 @@ class TableOptimizerRole(Construct):
                 ),
             ],
         )
+        acknowledge_wildcard_resources(self.policy, [warehouse_objects], reason=reasons.OPTIMIZER_WAREHOUSE_OBJECTS)
+        acknowledge_wildcard_resources(self.policy, [every_table], reason=reasons.OPTIMIZER_TABLES)
+        acknowledge_wildcard_resources(self.policy, log_group_arns, reason=reasons.OPTIMIZER_LOGS)
 
     @staticmethod
     def arn_for(stack: Stack, role_name: str) -> str:

@@ -21,6 +21,7 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,16 +69,20 @@ def properties_file(args: argparse.Namespace) -> Path:
     return Path(props.MSF_PROPERTIES_PATH)
 
 
+#: The property each flag sets (an error in a flag's value names the flag, not the properties file).
+FLAG_KEYS = {
+    "--profile": props.KEY_PROFILE,
+    "--mode": props.KEY_MODE,
+    "--input": props.KEY_SOURCE_PATH,
+    "--output": props.KEY_SINK_PATH,
+    "--checkpoint-interval": props.KEY_CHECKPOINT_INTERVAL,
+    "--monitor-interval": props.KEY_SOURCE_MONITOR_INTERVAL,
+    "--parallelism": props.KEY_PARALLELISM,
+}
+
+
 def overrides(args: argparse.Namespace) -> dict[str, str]:
-    pairs = {
-        props.KEY_PROFILE: args.profile,
-        props.KEY_MODE: args.mode,
-        props.KEY_SOURCE_PATH: args.input,
-        props.KEY_SINK_PATH: args.output,
-        props.KEY_CHECKPOINT_INTERVAL: args.checkpoint_interval,
-        props.KEY_SOURCE_MONITOR_INTERVAL: args.monitor_interval,
-        props.KEY_PARALLELISM: args.parallelism,
-    }
+    pairs = {key: getattr(args, flag[2:].replace("-", "_")) for flag, key in FLAG_KEYS.items()}
     return {key: value for key, value in pairs.items() if value is not None}
 
 
@@ -118,17 +123,27 @@ def swap_in(staging: Path, output: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def settings_error(error: props.SettingsError, args: argparse.Namespace) -> str:
+    """The error's message, naming the flag when the faulty value came from one."""
+    given = overrides(args)
+    for flag, key in FLAG_KEYS.items():
+        if error.key == key and key in given:
+            return f"{flag}: {error.reason} (the flag sets {key})"
+    return str(error)
+
+
 def fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return EXIT_BAD_SETTINGS
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()
     args = parse_args(argv)
     try:
         settings = props.load_settings(properties_file(args), overrides=overrides(args))
     except props.SettingsError as error:
-        return fail(str(error))
+        return fail(settings_error(error, args))
     if args.idle_timeout <= 0:
         return fail("--idle-timeout: must be a positive number of seconds")
     if settings.profile == "local":
@@ -142,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             return fail(refusal)
 
     # pyflink is imported only now: settings errors never pay for (or print) a JVM start.
-    from unilake_job import job
+    from unilake_job import job, report
 
     try:
         if settings.profile == "msf":
@@ -174,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             restore_from=restore_from,
             idle_timeout_s=args.idle_timeout,
         )
+        before = report.committed_parts(output)
         try:
             job.run_local(settings, run=run)
         except BaseException:
@@ -182,7 +198,17 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if staging is not None:
             swap_in(staging, output)
-        print(f"done: output in {output}")
+        input_dir = Path(settings.source_path or "")
+        inputs = job.visible_inputs(input_dir)
+        summary = report.summarize(
+            mode=settings.mode,
+            elapsed_s=time.monotonic() - started,
+            files_read=len(inputs),
+            records_read=sum(job.count_lines(input_dir / name) for name in inputs),
+            output=output,
+            before=before,
+        )
+        print("\n".join(summary.lines()))
         return 0
     except job.JobFailedError as error:
         print(f"error: {error}", file=sys.stderr)

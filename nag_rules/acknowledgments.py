@@ -1,237 +1,135 @@
-"""Every acknowledged cdk-nag finding in the app, in one visible place.
+"""Acknowledging cdk-nag findings where they are made, and refusing stale acknowledgments.
 
-Each entry is narrow: one rule (with its ``[Resource::...]``/``[Action::...]`` part where the rule
-has findings), on the constructs whose path matches a glob below an environment's Stage, with
-the reason. An entry that matches no construct is an error, so stale acknowledgments cannot pile up.
+The construct that creates a wildcard or an accepted deviation acknowledges it itself, on the resource
+it made (``acknowledge``), with a reason from ``nag_rules.reasons``. An IAM wildcard finding is derived
+from the very ARN the construct put in its policy (``acknowledge_wildcard_resources``), so no ARN and no
+construct path is written twice.
+
+How it works with cdk-nag 3: the packs are CDK validation plugins. We acknowledge with CDK's qualified
+id ``<pack>::<rule>[<finding>]`` (the id CDK's report prints after "Acknowledge with"), so CDK itself
+suppresses the finding and lists it, with the path it was acknowledged at, under ``suppressedViolations``
+in the cloud assembly's ``validation-report.json``. Every acknowledgment is also recorded in its stack's
+metadata file. After synth, ``stale_acknowledgments`` compares the two: an acknowledgment that
+suppressed no finding is stale, and the app refuses it (``check_acknowledgments``). Both are file reads;
+nothing walks the construct tree.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from fnmatch import fnmatchcase
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from constructs import IConstruct
 
-
-@dataclass(frozen=True)
-class Acknowledgment:
-    path: str
-    """Glob on the construct path below the Stage, e.g. ``lake/Lake/AccessLogs/Resource``."""
-    rule: str
-    reason: str
-    for_each_table: bool = False
-    """Expand ``{table.name}`` in ``rule`` for every table of the environment (per-table findings)."""
+# The packs app.enable_checks registers, by their plugin names (cdk-nag's ``name``; ours is Unilake).
+PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Unilake")
+IAM_WILDCARD_RULE = "AwsSolutions-IAM5"
+_METADATA_TYPE = "aws:cdk:acknowledged-rules"  # cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+_REPORT_FILE = "validation-report.json"
 
 
-_REPLICATION = (
-    "Cross-region replication is a disaster-recovery choice each adopter makes for its own regions and "
-    "budget; the lake is versioned, KMS-encrypted and retained, so objects are recoverable in-region."
-)
+class StaleAcknowledgmentError(ValueError):
+    """An acknowledgment suppressed no finding."""
 
-# The Glue table optimizers' role (cdk_constructs/table_maintenance.py). Rules may name ARNs of the
-# environment: ``{config.<field>}`` is filled from the matched construct's UnilakeStage config.
-_OPTIMIZER_POLICY = "catalog/TableOptimizer/Policy/Resource"
-_OPTIMIZER_LOGS = (
-    "Glue's Iceberg optimizers write to these fixed log groups and create their streams at run time "
-    "(Glue 'Table optimization prerequisites'); ':*' is the streams of that one log group."
-)
 
-# The Managed Flink application's service role (cdk_constructs/flink_application.py, stacks/streaming_stack.py).
-_FLINK_POLICY = "streaming/Job/ServicePolicy/Resource"
-# The backfill application's (cdk_constructs/backfill_application.py): the same statements, its own role.
-_BACKFILL_POLICY = "backfill/Backfill/Job/ServicePolicy/Resource"
+def qualified_id(rule: str) -> str:
+    """``AwsSolutions-IAM5[...]`` -> ``AwsSolutions::AwsSolutions-IAM5[...]`` (the pack's plugin name first)."""
+    pack = next((pack for pack in PACKS if rule.startswith(f"{pack}-")), None)
+    if pack is None:
+        raise ValueError(f"{rule!r} is not a rule of the packs we run ({', '.join(PACKS)})")
+    return f"{pack}::{rule}"
 
-# The start/restore custom resource (cdk_constructs/application_starter): the CDK Provider framework's
-# Lambdas, roles and waiter state machine.
-_STARTER = "streaming/JobStarter"
-_STARTER_FUNCTIONS = tuple(
-    f"{_STARTER}/{name}/Resource"
-    for name in (
-        "OnEvent",
-        "IsComplete",
-        "Provider/framework-onEvent",
-        "Provider/framework-isComplete",
-        "Provider/framework-onTimeout",
-    )
-)
-_STARTER_INLINE_POLICIES = (
-    f"{_STARTER}/FrameworkOnEventRole/DefaultPolicy/Resource",
-    f"{_STARTER}/FrameworkCompleteAndTimeoutRole/DefaultPolicy/Resource",
-    f"{_STARTER}/Provider/waiter-state-machine/Role/DefaultPolicy/Resource",
-)
-_STARTER_FUNCTION_REASONS = {
-    "LambdaConcurrency": "Deploy-time handlers, invoked once per deployment; reserving concurrency would take "
-    "from the account pool (and fails on new accounts whose limit is 10).",
-    "LambdaDLQ": "Invoked synchronously by CloudFormation, the Provider framework and Step Functions; a dead-letter "
-    "queue only applies to asynchronous invocations. Failures reach CloudFormation as the deploy error.",
-    "LambdaInsideVPC": "The handlers only call AWS control-plane APIs (Managed Flink, Lambda, Step Functions) that the "
-    "lake's VPC, which has no route out, deliberately has no endpoints for.",
-}
-_STARTER_INLINE_REASON = (
-    "The CDK Provider framework adds its grants as the role's default (inline) policy; each is scoped to this "
-    "construct's own functions and state machine. The handlers' own role uses a managed policy."
-)
-_STARTER_INVOKE_REASON = (
-    "Generated by the CDK Provider framework's grantInvoke: ':*' covers the versions and aliases of this construct's "
-    "own function, nothing else."
-)
 
-ACKNOWLEDGMENTS: tuple[Acknowledgment, ...] = (
-    *(
-        Acknowledgment(path, f"{pack}-{rule}", reason)
-        for rule, reason in _STARTER_FUNCTION_REASONS.items()
-        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-        if not (pack == "PCI.DSS.321" and rule != "LambdaInsideVPC")  # PCI has only the VPC rule
-        for path in _STARTER_FUNCTIONS
-    ),
-    *(
-        Acknowledgment(path, f"{pack}-IAMNoInlinePolicy", _STARTER_INLINE_REASON)
-        for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-        for path in _STARTER_INLINE_POLICIES
-    ),
-    *(
-        Acknowledgment(
-            path, f"AwsSolutions-IAM5[Resource::<{{logical:{_STARTER}/{function}}}.Arn>:*]", _STARTER_INVOKE_REASON
+def acknowledge(scope: IConstruct, *rules: str, reason: str) -> None:
+    """Acknowledge ``rules`` (e.g. ``HIPAA.Security-LambdaDLQ``) on ``scope`` and what it contains."""
+    if not reason.strip():
+        raise ValueError("an acknowledgment needs a reason")
+    validations = cdk.Validations.of(scope)
+    for rule in rules:
+        validations.acknowledge(cdk.Acknowledgment(id=qualified_id(rule), reason=reason))
+
+
+def acknowledge_wildcard_resources(policy: IConstruct, resources: Iterable[str], *, reason: str) -> None:
+    """Acknowledge AwsSolutions-IAM5 for each of ``resources``, the ARNs (strings or tokens) exactly as
+    they stand in ``policy``'s statements: the finding id is derived from them as cdk-nag derives it."""
+    stack = cdk.Stack.of(policy)
+    for resource in resources:
+        finding = flatten_cfn_reference(stack.resolve(resource))
+        if "*" not in finding:
+            raise ValueError(f"{finding!r} has no wildcard: there is nothing to acknowledge")
+        acknowledge(policy, f"{IAM_WILDCARD_RULE}[Resource::{finding}]", reason=reason)
+
+
+def flatten_cfn_reference(value: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it into a finding id (cdk-nag 3.0.2,
+    ``src/utils/flatten-cfn-reference.ts``): ``Fn::Join`` joined, ``Fn::GetAtt`` as ``<Logical.Attr>``,
+    ``Ref`` as ``<Logical>``, ``${...}`` of ``Fn::Sub`` as ``<...>``; anything else as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            return str(delimiter).join(flatten_cfn_reference(item) for item in items)
+        if "Fn::Sub" in value:
+            return flatten_cfn_reference(value["Fn::Sub"])
+        if "Fn::GetAtt" in value:
+            resource, attribute = value["Fn::GetAtt"]
+            return f"<{flatten_cfn_reference(resource)}.{flatten_cfn_reference(attribute)}>"
+        if "Fn::ImportValue" in value:
+            return flatten_cfn_reference(value["Fn::ImportValue"])
+        if "Ref" in value:
+            return f"<{flatten_cfn_reference(value['Ref'])}>"
+    return json.dumps(value, separators=(",", ":"))
+
+
+# --- after synth ----------------------------------------------------------------------------------
+
+
+def recorded_acknowledgments(outdir: Path) -> set[tuple[str, str]]:
+    """Every ``(qualified id, construct path)`` acknowledged for our packs in the cloud assembly's stacks
+    (aws-cdk-lib acknowledges some rules of its own CloudFormation validation: not ours to judge)."""
+    namespaces = tuple(f"{pack}::" for pack in PACKS)
+    recorded: set[tuple[str, str]] = set()
+    for metadata_file in sorted(Path(outdir).glob("**/*.metadata.json")):
+        metadata: dict[str, list[dict[str, Any]]] = json.loads(metadata_file.read_text())
+        for path, entries in metadata.items():
+            for entry in entries:
+                if entry.get("type") == _METADATA_TYPE:
+                    recorded.update(
+                        (rule, path.lstrip("/")) for rule in entry.get("data", {}) if rule.startswith(namespaces)
+                    )
+    return recorded
+
+
+def used_acknowledgments(outdir: Path) -> set[tuple[str, str]]:
+    """Every ``(qualified id, construct path)`` that suppressed a finding, from ``validation-report.json``."""
+    report_file = Path(outdir) / _REPORT_FILE
+    if not report_file.exists():  # no finding at all, suppressed or not
+        return set()
+    report: dict[str, Any] = json.loads(report_file.read_text())
+    return {
+        (suppressed["acknowledgedId"], suppressed["acknowledgedAt"])
+        for plugin in report.get("pluginReports", [])
+        for suppressed in plugin.get("suppressedViolations") or []
+    }
+
+
+def stale_acknowledgments(outdir: Path) -> list[tuple[str, str]]:
+    """Acknowledgments recorded in the assembly that suppressed no finding, sorted by path."""
+    return sorted(recorded_acknowledgments(outdir) - used_acknowledgments(outdir), key=lambda item: (item[1], item[0]))
+
+
+def check_acknowledgments(outdir: Path) -> None:
+    """Raise :class:`StaleAcknowledgmentError` naming every stale acknowledgment of a synthesized assembly."""
+    stale = stale_acknowledgments(outdir)
+    if stale:
+        lines = "\n".join(f"  {path}: {rule}" for rule, path in stale)
+        raise StaleAcknowledgmentError(
+            f"{len(stale)} nag acknowledgment(s) suppress no finding; remove them (or the change that made "
+            f"them stale is a mistake):\n{lines}"
         )
-        for path in _STARTER_INLINE_POLICIES[:2]
-        for function in ("OnEvent", "IsComplete")
-    ),
-    *(
-        Acknowledgment(
-            _STARTER_INLINE_POLICIES[2],
-            f"AwsSolutions-IAM5[Resource::<{{logical:{_STARTER}/Provider/framework-{function}}}.Arn>:*]",
-            _STARTER_INVOKE_REASON,
-        )
-        for function in ("isComplete", "onTimeout")
-    ),
-    Acknowledgment(
-        f"{_STARTER}/Provider/waiter-state-machine/Resource",
-        "AwsSolutions-SF1",
-        "The Provider framework's waiter is a two-state retry loop; its Lambdas log to their own encrypted log "
-        "groups, and turning on state-machine logging would make CDK grant log-delivery actions on '*'.",
-    ),
-    Acknowledgment(
-        f"{_STARTER}/Provider/waiter-state-machine/Resource",
-        "AwsSolutions-SF2",
-        "The CDK Provider framework exposes no X-Ray option for its waiter state machine (a two-state retry loop).",
-    ),
-    *(
-        acknowledgment
-        for policy in (_FLINK_POLICY, _BACKFILL_POLICY)
-        for acknowledgment in (
-            Acknowledgment(
-                policy,
-                "AwsSolutions-IAM5[Resource::*]",
-                "Two statements only, both imposed by AWS: cloudwatch:PutMetricData has no resource type (scoped by "
-                "the cloudwatch:namespace condition to AWS/KinesisAnalytics), and the EC2 Describe* calls Managed "
-                "Flink makes to attach ENIs in the VPC support no resource-level permissions.",
-            ),
-            Acknowledgment(
-                policy,
-                "AwsSolutions-IAM5[Resource::arn:aws:ec2:{config.region}:{config.account}:network-interface/*]",
-                "Managed Flink creates and deletes the application's ENIs at run time, so their ids are unknown; "
-                "CreateNetworkInterface is limited to our isolated subnets and security group, and "
-                "Delete/CreateNetworkInterfacePermission to ENIs in our VPC (ec2:Vpc condition).",
-            ),
-            Acknowledgment(
-                policy,
-                "AwsSolutions-IAM5[Resource::arn:aws:logs:{config.region}:{config.account}:log-group:*]",
-                "logs:DescribeLogGroups authorizes against the region's log groups as a whole; Managed Flink calls it "
-                "to validate the application's logging option (write access is limited to its own group and stream).",
-            ),
-            Acknowledgment(
-                policy,
-                "AwsSolutions-IAM5[Resource::arn:aws:s3:::{config.lake_bucket_name}/warehouse/"
-                "{config.catalog.database_name}.db/{table.name}/*]",
-                "Iceberg data and metadata file names are generated at run time; access is limited to the files under "
-                "this one table's location (reads on the source, writes on the sinks).",
-                for_each_table=True,
-            ),
-        )
-    ),
-    Acknowledgment(
-        "backfill/Backfill/Job/Application",
-        "Unilake-FlinkCheckpoints",
-        "Application snapshots are off on the backfill application only: a bounded batch job has no state to "
-        "carry across a stop (each backfill starts from its settings), and a stop after the job finished must not "
-        "wait for a savepoint. Checkpointing stays on in its configuration.",
-    ),
-    Acknowledgment("lake/Lake/*/Resource", "NIST.800.53.R5-S3BucketReplicationEnabled", _REPLICATION),
-    Acknowledgment("lake/Lake/*/Resource", "HIPAA.Security-S3BucketReplicationEnabled", _REPLICATION),
-    Acknowledgment("lake/Lake/*/Resource", "PCI.DSS.321-S3BucketReplicationEnabled", _REPLICATION),
-    Acknowledgment(
-        _OPTIMIZER_POLICY,
-        "AwsSolutions-IAM5[Resource::arn:aws:s3:::{config.lake_bucket_name}/warehouse/"
-        "{config.catalog.database_name}.db/*]",
-        "Compaction, snapshot expiry and orphan-file deletion read, write and delete the data and metadata "
-        "files of every table of this one database; the object keys are only known at run time.",
-    ),
-    Acknowledgment(
-        _OPTIMIZER_POLICY,
-        "AwsSolutions-IAM5[Resource::arn:aws:glue:{config.region}:{config.account}:table/"
-        "{config.catalog.database_name}/*]",
-        "One role serves the optimizers of every table of this one database (tables come from the registry; "
-        "naming 1,000 tables would pass IAM's 6,144-character managed-policy limit).",
-    ),
-    *(
-        Acknowledgment(
-            _OPTIMIZER_POLICY,
-            f"AwsSolutions-IAM5[Resource::arn:aws:logs:{{config.region}}:{{config.account}}:log-group:"
-            f"/aws-glue/iceberg-{kind}/logs:*]",
-            _OPTIMIZER_LOGS,
-        )
-        for kind in ("compaction", "retention", "orphan-file-deletion")
-    ),
-)
-
-
-def _below_stage(construct: IConstruct) -> str:
-    stage = cdk.Stage.of(construct)
-    prefix = f"{stage.node.path}/" if stage is not None and stage.node.path else ""
-    return construct.node.path.removeprefix(prefix)
-
-
-def acknowledge_findings(app: cdk.App, acknowledgments: tuple[Acknowledgment, ...] = ACKNOWLEDGMENTS) -> None:
-    constructs = [c for c in app.node.find_all() if cdk.Stage.of(c) is not app]
-    for ack in acknowledgments:
-        matched = [c for c in constructs if fnmatchcase(_below_stage(c), ack.path)]
-        if not matched:
-            raise ValueError(f"stale nag acknowledgment: no construct matches {ack.path!r} for {ack.rule}")
-        for construct in matched:
-            for rule in _rules_for(ack, construct):
-                cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=ack.reason))
-
-
-_LOGICAL = re.compile(r"\{logical:([^}]+)\}")
-
-
-def _logical_ids(rule: str, stage: cdk.Stage) -> str:
-    """Replace ``{logical:<path below the stage>}`` with that construct's CloudFormation logical id."""
-
-    def logical_id(match: re.Match[str]) -> str:
-        target: IConstruct = stage
-        for part in match.group(1).split("/"):
-            target = target.node.find_child(part)
-        resource = target.node.default_child if not isinstance(target, cdk.CfnElement) else target
-        assert isinstance(resource, cdk.CfnElement), match.group(1)
-        return str(cdk.Stack.of(resource).resolve(resource.logical_id))
-
-    return _LOGICAL.sub(logical_id, rule)
-
-
-def _rules_for(ack: Acknowledgment, construct: IConstruct) -> list[str]:
-    """The rule id(s), with ``{config.<field>}`` (and ``{table.name}``) filled from the construct's environment."""
-    if "{" not in ack.rule:
-        return [ack.rule]
-    stage = cdk.Stage.of(construct)
-    assert stage is not None
-    if "{logical:" in ack.rule:
-        return [_logical_ids(ack.rule, stage)]
-    config = getattr(stage, "config", None)
-    if config is None:
-        raise ValueError(f"nag acknowledgment {ack.rule!r} names config fields outside a UnilakeStage")
-    if ack.for_each_table:
-        return [ack.rule.format(config=config, table=table) for table in getattr(stage, "tables", ())]
-    return [ack.rule.format(config=config)]

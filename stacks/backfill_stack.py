@@ -16,7 +16,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from cdk_constructs.backfill_application import BackfillApplication
-from cdk_constructs.network import RETENTION_DAYS, Network
+from cdk_constructs.network import Network
 from flink_app.unilake_job import properties as job
 from unilake_config import EnvironmentConfig, TableSpec
 
@@ -56,7 +56,7 @@ class BackfillStack(Stack):
             subnets=network.isolated_subnets,
             parallelism=flink.parallelism,
             parallelism_per_kpu=flink.parallelism_per_kpu,
-            log_retention=RETENTION_DAYS[flink.log_retention_days],
+            log_retention_days=flink.log_retention_days,
             encryption_key=lake_key,
             removal_policy=removal_policy(config),
         )

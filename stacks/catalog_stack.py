@@ -150,7 +150,7 @@ class CatalogStack(Stack):
             self,
             "Database",
             database_name=database_name,
-            location_uri=f"{config.warehouse_uri}/{database_name}.db",
+            location_uri=config.database_location,
             description=f"unilake {config.name}: Iceberg tables declared in config/tables.yaml",
             removal_policy=removal_policy(config),
         )
@@ -161,7 +161,7 @@ class CatalogStack(Stack):
             role_name=self.optimizer_role_name,
             database_name=database_name,
             bucket_name=config.lake_bucket_name,
-            warehouse_prefix=f"warehouse/{database_name}.db",
+            warehouse_prefix=config.database_prefix,
             key=lake_key,
         )
 

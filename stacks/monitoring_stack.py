@@ -33,6 +33,7 @@ class MonitoringStack(Stack):
                 max_checkpoint_size_bytes=config.monitoring.max_checkpoint_size_mb * 1024 * 1024,
                 max_heap_percent=config.monitoring.max_heap_percent,
                 max_cpu_percent=config.monitoring.max_cpu_percent,
+                max_quarantined_percent=config.monitoring.max_quarantined_percent,
             ),
             freshness_bounds={
                 table.name: freshness_bound_seconds(table.streaming.monitor_interval, flink.checkpoint_interval)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnResource, Fn, Stack
 from constructs import Construct
 
-from cdk_constructs.network import RETENTION_DAYS, Network
+from cdk_constructs.network import Network
 from unilake_config import EnvironmentConfig
 
 from .lake_stack import removal_policy
@@ -32,7 +32,7 @@ class NetworkStack(Stack):
             cidr=config.network.cidr,
             max_azs=config.network.max_azs,
             flow_log_group_name=flow_log_group_name(config),
-            flow_log_retention=RETENTION_DAYS[config.network.flow_log_retention_days],
+            flow_log_retention_days=config.network.flow_log_retention_days,
             # Fixed names, so the network does not wait for the lake stack (config.lake_bucket_name).
             s3_bucket_names=[config.lake_bucket_name],
             removal_policy=removal_policy(config),

@@ -34,7 +34,7 @@ class UnilakeStage(Stage):
             config.name,
             env=CdkEnvironment(account=config.account, region=config.region),
         )
-        self.config = config  # read by nag_rules.acknowledgments for environment-specific ARNs
+        self.config = config
         self.tables = environment.tables
         Tags.of(self).add("project", "unilake")
         Tags.of(self).add("environment", config.name)

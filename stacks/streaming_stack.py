@@ -20,11 +20,14 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from cdk_constructs.application_starter import ApplicationStarter
+from cdk_constructs.encrypted_log_group import retention
 from cdk_constructs.flink_application import FlinkApplication
 from cdk_constructs.glue_database import catalog_arn, database_arn, table_arn
 from cdk_constructs.log_group_key import log_group_key
-from cdk_constructs.network import RETENTION_DAYS, Network
+from cdk_constructs.network import Network
 from flink_app.unilake_job import properties as job
+from nag_rules import reasons
+from nag_rules.acknowledgments import acknowledge_wildcard_resources
 from unilake_config import EnvironmentConfig, TableSpec
 
 from .lake_stack import removal_policy
@@ -116,7 +119,7 @@ class StreamingStack(Stack):
             autoscaling=flink.autoscaling,
             metrics_level=flink.metrics_level,
             log_level=flink.log_level,
-            log_retention=RETENTION_DAYS[flink.log_retention_days],
+            log_retention_days=flink.log_retention_days,
             encryption_key=lake_key,
             removal_policy=removal_policy(config),
         )
@@ -157,7 +160,7 @@ class StreamingStack(Stack):
             application_arn=self.flink.application_arn,
             allow_non_restored_state=config.flink.allow_non_restored_state,
             update_token=update_token,
-            log_retention=RETENTION_DAYS[config.flink.log_retention_days],
+            log_retention=retention(config.flink.log_retention_days),
             log_encryption_key=self.starter_log_key,
         )
         self.starter.resource.node.add_dependency(self.flink.logging_option)
@@ -238,20 +241,19 @@ def grant_tables(
         )
     )
     # The lake bucket's name is fixed (config.lake_bucket_name): literal ARNs, no cross-stack reference.
-    bucket_arn = f"arn:aws:s3:::{config.lake_bucket_name}"
-    prefix = f"warehouse/{database}.db"
+    bucket_arn = f"arn:{stack.partition}:s3:::{config.lake_bucket_name}"
     application.add_to_policy(
         iam.PolicyStatement(
             sid="ReadSourceTableFiles",
             actions=["s3:GetObject"],
-            resources=[f"{bucket_arn}/{prefix}/{name}/*" for name in sources],
+            resources=[f"{bucket_arn}/{config.table_prefix(name)}/*" for name in sources],
         )
     )
     application.add_to_policy(
         iam.PolicyStatement(
             sid="WriteSinkTableFiles",
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-            resources=[f"{bucket_arn}/{prefix}/{name}/*" for name in written],
+            resources=[f"{bucket_arn}/{config.table_prefix(name)}/*" for name in written],
         )
     )
     application.add_to_policy(
@@ -259,8 +261,13 @@ def grant_tables(
             sid="ListTableLocations",
             actions=["s3:ListBucket"],
             resources=[bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{prefix}/{name}/*" for name in sources + written]}},
+            conditions={"StringLike": {"s3:prefix": [f"{config.table_prefix(n)}/*" for n in sources + written]}},
         )
+    )
+    acknowledge_wildcard_resources(
+        application.policy,
+        [f"{bucket_arn}/{config.table_prefix(name)}/*" for name in sources + written],
+        reason=reasons.TABLE_FILES,
     )
     application.add_to_policy(
         iam.PolicyStatement(

@@ -78,3 +78,11 @@ def test_masking_leaves_no_trace_of_any_asset_hash(synthesis: Synthesis) -> None
         text = json.dumps(masked(path))
         left = sorted(h for h in asset_hashes if h[:8] in text)
         assert left == [], f"{path.name} still holds part of asset hash(es) {left} after masking"
+
+
+def test_every_acknowledgment_suppresses_a_finding(synthesis: Synthesis) -> None:
+    """Acknowledgments are made by the constructs that cause the findings; one that suppresses nothing is stale."""
+    from nag_rules.acknowledgments import recorded_acknowledgments, stale_acknowledgments
+
+    assert stale_acknowledgments(synthesis.outdir) == []
+    assert len(recorded_acknowledgments(synthesis.outdir)) > 3 * 20  # every environment acknowledges its findings

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
+from types import MappingProxyType
 from typing import Annotated, Literal
 
 import botocore.session
@@ -17,9 +19,37 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from .durations import Seconds
 
-# CloudWatch Logs accepts only these retention periods (days); AWS::Logs::LogGroup RetentionInDays.
-LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+# The key prefix of the Iceberg warehouse in the lake bucket.
+WAREHOUSE_PREFIX = "warehouse"
+
+# CloudWatch Logs accepts only these retention periods (days; AWS::Logs::LogGroup RetentionInDays), each with
+# the name aws-cdk-lib's ``logs.RetentionDays`` gives it (``cdk_constructs.encrypted_log_group.retention``
+# maps a number of days to it; its test checks every pair against the synthesized RetentionInDays).
+LOG_RETENTION_DAYS: Mapping[int, str] = MappingProxyType(
+    {
+        1: "ONE_DAY",
+        3: "THREE_DAYS",
+        5: "FIVE_DAYS",
+        7: "ONE_WEEK",
+        14: "TWO_WEEKS",
+        30: "ONE_MONTH",
+        60: "TWO_MONTHS",
+        90: "THREE_MONTHS",
+        120: "FOUR_MONTHS",
+        150: "FIVE_MONTHS",
+        180: "SIX_MONTHS",
+        365: "ONE_YEAR",
+        400: "THIRTEEN_MONTHS",
+        545: "EIGHTEEN_MONTHS",
+        731: "TWO_YEARS",
+        1096: "THREE_YEARS",
+        1827: "FIVE_YEARS",
+        2192: "SIX_YEARS",
+        2557: "SEVEN_YEARS",
+        2922: "EIGHT_YEARS",
+        3288: "NINE_YEARS",
+        3653: "TEN_YEARS",
+    }
 )
 
 # The Flink runtimes cfn-lint 1.58's schema accepts for AWS::KinesisAnalyticsV2::Application RuntimeEnvironment
@@ -166,6 +196,9 @@ class MonitoringConfig(_Frozen):
     max_checkpoint_size_mb: Annotated[int, Field(gt=0)] = 1024
     max_heap_percent: Annotated[int, Field(gt=0, le=100)] = 90
     max_cpu_percent: Annotated[int, Field(gt=0, le=100)] = 80
+    max_quarantined_percent: Annotated[float, Field(gt=0, le=100)] = 5.0
+    """Alarm when more than this share of the records the job accounts for (aggregated + quarantined) is
+    quarantined, over 5 minutes: a flood of LATE or bad records is data loss in practice."""
 
 
 class EnvironmentConfig(_Frozen):
@@ -181,8 +214,28 @@ class EnvironmentConfig(_Frozen):
     lake: LakeConfig = LakeConfig()
     network: NetworkConfig
     catalog: CatalogConfig
+    """``catalog.database_name`` defaults to ``unilake_<name>`` (dashes become underscores)."""
     flink: FlinkConfig
+    """``flink.application_name`` defaults to ``unilake-<name>``."""
     monitoring: MonitoringConfig = MonitoringConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_names(cls, data: object) -> object:
+        """Names that must differ between environments sharing an account and region default to ones
+        derived from the environment's name, so a copied file does not inherit its original's names."""
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return data
+        name = data["name"]
+        derived = dict(data)
+        for section, field, value in (
+            ("flink", "application_name", f"unilake-{name}"),
+            ("catalog", "database_name", f"unilake_{name.replace('-', '_')}"),
+        ):
+            settings = derived.get(section) or {}
+            if isinstance(settings, dict) and field not in settings:
+                derived[section] = {**settings, field: value}
+        return derived
 
     @field_validator("account", mode="before")
     @classmethod
@@ -207,10 +260,28 @@ class EnvironmentConfig(_Frozen):
     def access_log_bucket_name(self) -> str:
         return f"unilake-{self.name}-access-logs-{self.account}-{self.region}"
 
+    # The warehouse layout, defined here only: every table lives under
+    # ``s3://<lake bucket>/warehouse/<database>.db/<table>`` (Iceberg's Glue catalog default layout).
+
     @property
     def warehouse_uri(self) -> str:
-        """The Iceberg warehouse: every table lives under ``<warehouse>/<database>.db/<table>``."""
-        return f"s3://{self.lake_bucket_name}/warehouse"
+        """The Iceberg warehouse (the job's ``warehouse`` setting)."""
+        return f"s3://{self.lake_bucket_name}/{WAREHOUSE_PREFIX}"
+
+    @property
+    def database_prefix(self) -> str:
+        """The key prefix of the database's tables in the lake bucket: ``warehouse/<database>.db``."""
+        return f"{WAREHOUSE_PREFIX}/{self.catalog.database_name}.db"
+
+    @property
+    def database_location(self) -> str:
+        """The Glue database's ``LocationUri``."""
+        return f"s3://{self.lake_bucket_name}/{self.database_prefix}"
+
+    def table_prefix(self, table_name: str) -> str:
+        """The key prefix of one table's data and metadata files in the lake bucket."""
+        return f"{self.database_prefix}/{table_name}"
 
     def table_location(self, table_name: str) -> str:
-        return f"{self.warehouse_uri}/{self.catalog.database_name}.db/{table_name}"
+        """The Iceberg table's location."""
+        return f"s3://{self.lake_bucket_name}/{self.table_prefix(table_name)}"

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from flink_app.unilake_job import metric_names as job_metrics
+from flink_app.unilake_job.schemas import REASONS as QUARANTINE_REASONS
+
 NAMESPACE: Final = "AWS/KinesisAnalytics"
 APPLICATION_DIMENSION: Final = "Application"
 
@@ -23,6 +26,13 @@ CPU_UTILIZATION: Final = "cpuUtilization"
 RECORDS_IN_PER_SECOND: Final = "numRecordsInPerSecond"
 RECORDS_OUT_PER_SECOND: Final = "numRecordsOutPerSecond"
 KPUS: Final = "KPUs"
+
+# The job's own metrics (flink_app/unilake_job/metric_names.py), forwarded by Managed Flink from the
+# kinesisanalytics metric group; a quarantine reason is the dimension REASON_DIMENSION.
+QUARANTINED_PER_SECOND: Final = job_metrics.QUARANTINED_PER_SECOND
+AGGREGATED_PER_SECOND: Final = job_metrics.AGGREGATED_PER_SECOND
+REASON_DIMENSION: Final = job_metrics.REASON_DIMENSION
+REASONS: Final = QUARANTINE_REASONS
 
 # A checkpoint that takes longer than this share of the checkpoint interval is the leading sign that
 # the job needs more KPUs or parallelism (AWS guidance for moderate volumes).

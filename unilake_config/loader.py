@@ -171,27 +171,74 @@ def _transform_text(transform: str, source: str) -> str:
     return f"{transform}({source})"
 
 
+def display_path(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies below it (as the user typed it), else as is."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _collisions(configs: Mapping[str, tuple[EnvironmentConfig, Path]]) -> list[str]:
+    """Names two environments in one account and region may not share: each such pair is one line."""
+    problems = []
+    owners: dict[tuple[str, str, str, str], Path] = {}
+    for config, path in configs.values():
+        for field, value in (
+            ("flink.application_name", config.flink.application_name),
+            ("catalog.database_name", config.catalog.database_name),
+        ):
+            key = (config.account, config.region, field, value)
+            if key in owners:
+                problems.append(
+                    f"{path}: {field}: {value!r} is also the {field} of {owners[key]} in account {config.account} "
+                    f"region {config.region}; two environments there would share it (give each its own, or "
+                    "leave it out to get one derived from the environment's name)"
+                )
+            else:
+                owners[key] = path
+    return problems
+
+
 def load_environments(config_dir: Path, only: Sequence[str] = ()) -> tuple[Environment, ...]:
     """Load every environment under ``config_dir/environments`` (or just ``only``), with its tables.
 
-    Every environment file is validated even when ``only`` names a subset, so a pull request
-    cannot break an environment nobody synthesized.
+    Every environment file and the table registry are validated even when ``only`` names a subset, so a
+    pull request cannot break an environment nobody synthesized; the problems of every file are reported
+    together in one :class:`ConfigError` (one line each), not just the first file's.
     """
+    config_dir = display_path(config_dir)
     env_dir = config_dir / ENVIRONMENTS_DIR
     files = sorted(env_dir.glob("*.yaml"))
     if not files:
         raise ConfigError(f"{env_dir}: no environment files (*.yaml) found")
-    configs = {path.stem: (load_environment_file(path), path) for path in files}
-    unknown = [name for name in only if name not in configs]
+    problems: list[str] = []
+    configs: dict[str, tuple[EnvironmentConfig, Path]] = {}
+    for path in files:
+        try:
+            configs[path.stem] = (load_environment_file(path), path)
+        except ConfigError as error:
+            problems.append(str(error))
+    known = sorted(path.stem for path in files)
+    unknown = [name for name in only if name not in known]
     if unknown:
-        raise ConfigError(
-            f"{env_dir}: unknown environment {', '.join(map(repr, unknown))} (known: {', '.join(sorted(configs))})"
-        )
+        problems.append(f"{env_dir}: unknown environment {', '.join(map(repr, unknown))} (known: {', '.join(known)})")
+    problems.extend(_collisions(configs))
     tables_path = config_dir / TABLES_FILE
-    registry = load_table_registry(tables_path, frozenset(configs))
     environments = []
-    for name, (config, path) in configs.items():
-        tables = resolve_tables(registry, name, tables_path)
-        if not only or name in only:
-            environments.append(Environment(config=config, tables=tables, source_file=path))
+    try:
+        registry = load_table_registry(tables_path, frozenset(known))
+    except ConfigError as error:
+        problems.append(str(error))
+    else:
+        for name, (config, path) in configs.items():
+            try:
+                tables = resolve_tables(registry, name, tables_path)
+            except ConfigError as error:
+                problems.append(str(error))
+                continue
+            if not only or name in only:
+                environments.append(Environment(config=config, tables=tables, source_file=path.resolve()))
+    if problems:
+        raise ConfigError("\n".join(problems))
     return tuple(environments)

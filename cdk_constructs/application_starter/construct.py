@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CfnResource, CustomResource, Duration
+from aws_cdk import CfnResource, CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -29,6 +29,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
+
+from nag_rules import reasons
+from nag_rules.acknowledgments import acknowledge, acknowledge_wildcard_resources, flatten_cfn_reference
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RESOURCE_TYPE = "Custom::FlinkApplicationStarter"
@@ -156,6 +159,42 @@ class ApplicationStarter(Construct):
         # The handlers' permissions come from a managed policy, which nothing else orders before them.
         self.resource.node.add_dependency(self.handler_policy)
         self._accept_redundant_depends_on()
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        """What the CDK Provider framework makes and we accept, on the resources it concerns (reasons in
+        ``nag_rules.reasons``): the five functions' Lambda findings, the framework's inline default policies,
+        their ``:*`` on this construct's own functions (versions and aliases), and the waiter's logging/X-Ray."""
+        children = self.node.find_all()
+        functions = [child for child in children if isinstance(child, lambda_.CfnFunction)]
+        for function in functions:
+            for pack in ("HIPAA.Security", "NIST.800.53.R5"):
+                acknowledge(function, f"{pack}-LambdaConcurrency", reason=reasons.STARTER_LAMBDA_CONCURRENCY)
+                acknowledge(function, f"{pack}-LambdaDLQ", reason=reasons.STARTER_LAMBDA_DLQ)
+            for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+                acknowledge(function, f"{pack}-LambdaInsideVPC", reason=reasons.STARTER_LAMBDA_OUTSIDE_VPC)
+        stack = Stack.of(self)
+        # "<function ARN>:*" of our own functions, as the framework's grantInvoke writes it.
+        own_versions = {
+            flatten_cfn_reference(stack.resolve(arn)): arn for arn in (f"{fn.attr_arn}:*" for fn in functions)
+        }
+        for policy in (child for child in children if isinstance(child, iam.CfnPolicy)):
+            for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"):
+                acknowledge(policy, f"{pack}-IAMNoInlinePolicy", reason=reasons.STARTER_INLINE_POLICY)
+            document = stack.resolve(policy.policy_document)
+            granted = {
+                flatten_cfn_reference(resource)
+                for statement in document.get("Statement", [])
+                for resource in _as_list(statement.get("Resource"))
+            }
+            acknowledge_wildcard_resources(
+                policy,
+                [arn for finding, arn in own_versions.items() if finding in granted],
+                reason=reasons.STARTER_INVOKE_VERSIONS,
+            )
+        for state_machine in (child for child in children if isinstance(child, sfn.CfnStateMachine)):
+            acknowledge(state_machine, "AwsSolutions-SF1", reason=reasons.STARTER_WAITER_LOGGING)
+            acknowledge(state_machine, "AwsSolutions-SF2", reason=reasons.STARTER_WAITER_TRACING)
 
     def _accept_redundant_depends_on(self) -> None:
         """CDK gives each Lambda function (and the waiter state machine) a DependsOn on its role that its
@@ -202,3 +241,7 @@ class ApplicationStarter(Construct):
             iam.PolicyStatement(actions=list(LOG_WRITE_ACTIONS), resources=[self.framework_log_group.log_group_arn])
         )
         return role
+
+
+def _as_list(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pyflink.common import JobStatus
-from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult
-from pyflink.table.catalog import ObjectPath
+# Not ours: PyFlink imports Apache Beam, whose stager imports pkg_resources, deprecated since setuptools 81.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
-from .properties import JobSettings, format_duration
-from .sql import PROGRESS_TABLE, PipelinePlan, build_plan
+from pyflink.common import JobStatus  # noqa: E402
+from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult  # noqa: E402
+from pyflink.table.catalog import ObjectPath  # noqa: E402
+
+from .metric_names import AGGREGATED_FUNCTION, QUARANTINED_FUNCTION  # noqa: E402
+from .properties import JobSettings, format_duration  # noqa: E402
+from .sql import PROGRESS_TABLE, PipelinePlan, build_plan  # noqa: E402
 
 TERMINAL_STATES = ("FINISHED", "FAILED", "CANCELED")
+METRIC_FUNCTIONS = (QUARANTINED_FUNCTION, AGGREGATED_FUNCTION)
+#: A local run says how far it got at most this often (seconds).
+PROGRESS_EVERY_S = 10.0
 #: Managed memory of the local mini-cluster (batch sorts and hash aggregations, RocksDB if configured).
 LOCAL_MANAGED_MEMORY = "512m"
 
@@ -59,6 +68,10 @@ def create_table_env(
     # Batch: an aggregation may shuffle by part of its keys when the next one needs that, so the two levels
     # of the card windows (card x store, then card) share one shuffle and run chained (sql.card_windows_view).
     config.set("table.optimizer.shuffle-by-partial-key-enabled", "true")
+    # A source reader (subtask) without records for this long is idle: it stops holding the watermark of the
+    # windows back (streaming sources of Iceberg do not infer their parallelism, so some readers may get no
+    # split). Reaches the watermark assigner Flink adds after a source (StreamExecWatermarkAssigner).
+    config.set("table.exec.source.idle-timeout", format_duration(settings.source_idle_timeout_ms))
     if settings.profile == "msf":
         return t_env
     config.set("parallelism.default", str(settings.parallelism))
@@ -93,26 +106,85 @@ def create_table_env(
 
 
 def prepare(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan | None = None) -> StatementSet:
-    """Execute the setup statements, check the catalog tables exist, and return the statement set."""
+    """Execute the setup statements, the catalog checked first, and return the statement set.
+
+    The catalog is created first; before any other statement reads it (the source is declared ``LIKE`` the
+    catalog table, and a missing table given to the Iceberg connector would be created by it), the database
+    and every required table must exist and the source table must hold only APPEND snapshots
+    (:func:`check_catalog`).
+    """
     plan = plan or build_plan(settings)
+    if any(name in insert for insert in plan.inserts for name in METRIC_FUNCTIONS):
+        from . import metrics
+
+        metrics.register(t_env)
+    checked = not plan.required_tables
     for statement in plan.setup:
+        if not checked and not statement.startswith("CREATE CATALOG"):
+            check_catalog(t_env, settings, plan)
+            checked = True
         t_env.execute_sql(statement)
-    if plan.required_tables:
-        catalog = t_env.get_catalog(settings.catalog_name)
-        if catalog is None:
-            raise JobFailedError(f"catalog {settings.catalog_name!r} was not registered")
-        missing = [
-            f"{db}.{table}" for db, table in plan.required_tables if not catalog.table_exists(ObjectPath(db, table))
-        ]
-        if missing:
-            raise JobFailedError(
-                f"Iceberg tables missing in catalog {settings.catalog_name!r}: {', '.join(missing)} "
-                "(the job never creates tables; deploy the catalog stack first)"
-            )
+    if not checked:
+        check_catalog(t_env, settings, plan)
     statements = t_env.create_statement_set()
     for insert in plan.inserts:
         statements.add_insert_sql(insert)
     return statements
+
+
+#: Snapshot operations a streamed source table may hold. The incremental append scan of the streaming source
+#: (BaseIncrementalAppendScan) reads APPEND snapshots and skips every other one: right for ``replace``
+#: (compaction rewrites the same rows), silent data loss for ``overwrite`` and ``delete``.
+STREAMABLE_OPERATIONS = frozenset({"append", "replace"})
+
+
+def check_catalog(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan) -> None:
+    """:class:`JobFailedError` naming the first missing database or tables, or a source snapshot that the
+    streaming source would skip. Reads the catalog only (Glue GetDatabase/GetTable); creates nothing."""
+    catalog = t_env.get_catalog(settings.catalog_name)
+    if catalog is None:
+        raise JobFailedError(f"catalog {settings.catalog_name!r} was not registered")
+    for database in dict.fromkeys(db for db, _ in plan.required_tables):
+        if not catalog.database_exists(database):
+            raise JobFailedError(
+                f"database {database!r} not found in catalog {settings.catalog_name!r} "
+                "(the job never creates databases or tables; deploy the catalog stack first)"
+            )
+    missing = [f"{db}.{table}" for db, table in plan.required_tables if not catalog.table_exists(ObjectPath(db, table))]
+    if missing:
+        raise JobFailedError(
+            f"Iceberg tables missing in catalog {settings.catalog_name!r}: {', '.join(missing)} "
+            "(the job never creates tables; deploy the catalog stack first)"
+        )
+    if settings.mode == "streaming":
+        skipped = skipped_snapshots(catalog, settings)
+        if skipped:
+            raise JobFailedError(
+                f"source table {settings.database}.{settings.source_table} has snapshots the streaming source "
+                f"would skip silently (only appends are streamed): {', '.join(skipped[:5])}"
+                + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+                + " (producer contract in flink_app/README.md; expire them or start after them)"
+            )
+
+
+def skipped_snapshots(catalog: Any, settings: JobSettings) -> list[str]:
+    """The source table's snapshots, still in its history, that change rows other than by appending, as
+    ``<id> (<operation>)``, oldest first; empty if the catalog is not an Iceberg FlinkCatalog."""
+    j_catalog = getattr(catalog, "_j_catalog", None)
+    if j_catalog is None or not hasattr(j_catalog, "catalog"):
+        return []
+    from pyflink.java_gateway import get_gateway
+
+    identifier = get_gateway().jvm.org.apache.iceberg.catalog.TableIdentifier.of(
+        settings.database, settings.source_table
+    )
+    table = j_catalog.catalog().loadTable(identifier)
+    skipped = []
+    for snapshot in table.snapshots():
+        operation = str(snapshot.operation())
+        if operation not in STREAMABLE_OPERATIONS:
+            skipped.append(f"{snapshot.snapshotId()} ({operation})")
+    return skipped
 
 
 def submit(settings: JobSettings, *, run: LocalRun | None = None) -> TableResult:
@@ -154,7 +226,7 @@ def run_local(
     if settings.mode == "batch":
         if on_running is not None:
             on_running()
-        result.wait()
+        _wait_batch(result, log)
         return "FINISHED"
     assert settings.source_path is not None
     folder = Path(settings.source_path)
@@ -167,11 +239,17 @@ def run_local(
     seen = visible_inputs(folder)
     last_change = time.monotonic()
     idle_since_read: float | None = None
+    reported, last_report = "", time.monotonic()
     while True:
         time.sleep(0.25)
         status = job_status(result)
         if status in TERMINAL_STATES:
             raise JobFailedError(f"streaming job ended early with status {status}")
+        if time.monotonic() - last_report >= PROGRESS_EVERY_S:
+            last_report = time.monotonic()
+            if (line := _streaming_progress(folder, progress_dir)) != reported:
+                log(line)
+                reported = line
         now_seen = visible_inputs(folder)
         if now_seen != seen:
             seen = now_seen
@@ -191,6 +269,36 @@ def run_local(
     client.stop_with_savepoint(True, savepoint_dir.resolve().as_uri() if savepoint_dir else None).result()
     client.get_job_execution_result().result()
     return "FINISHED"
+
+
+def _wait_batch(result: TableResult, log: Callable[[str], None]) -> None:
+    """Wait for a bounded job, saying every :data:`PROGRESS_EVERY_S` that it is still at work (a batch run's
+    file sinks commit only at the end, so there is nothing to count before)."""
+    started = time.monotonic()
+    next_report = started + PROGRESS_EVERY_S
+    while True:
+        try:
+            status = job_status(result)
+        except Exception:  # the job is over and its mini-cluster gone: wait() below reports how it ended
+            break
+        if status in TERMINAL_STATES:
+            break
+        time.sleep(0.25)
+        if time.monotonic() >= next_report:
+            next_report += PROGRESS_EVERY_S
+            elapsed = time.monotonic() - started
+            log(f"batch job {status.lower()} for {elapsed:.0f} s (outputs are committed when it finishes)")
+    result.wait()
+
+
+def _streaming_progress(folder: Path, progress_dir: Path) -> str:
+    """How much of the input the job has read and committed, from its progress table."""
+    names = visible_inputs(folder)
+    done = read_progress(progress_dir)
+    total = sum(count_lines(folder / name) for name in names)
+    read = sum(min(done.get(name, 0), count_lines(folder / name)) for name in names)
+    files = sum(1 for name in names if done.get(name, 0) >= count_lines(folder / name))
+    return f"read and committed {read} of {total} input lines; {files} of {len(names)} file(s) complete"
 
 
 def _wait_running(result: TableResult, *, checkpoint_dir: Path | None, timeout_s: float = 300.0) -> str:

@@ -55,6 +55,8 @@ KEY_SOURCE_TABLE: Final = "source.table"
 KEY_SOURCE_MONITOR_INTERVAL: Final = "source.monitor-interval"  # Iceberg poll / local folder discovery
 KEY_SOURCE_STARTING_STRATEGY: Final = "source.starting-strategy"  # msf streaming only
 KEY_SOURCE_START_SNAPSHOT_ID: Final = "source.start-snapshot-id"  # msf (batch: exclusive lower bound)
+KEY_SOURCE_START_SNAPSHOT_TIMESTAMP: Final = "source.start-snapshot-timestamp"  # msf streaming, epoch ms
+KEY_SOURCE_IDLE_TIMEOUT: Final = "source.idle-timeout"  # table.exec.source.idle-timeout ("0ms": never idle)
 KEY_SOURCE_END_SNAPSHOT_ID: Final = "source.end-snapshot-id"  # msf batch only (inclusive upper bound)
 #: A backfill (msf batch): the whole UTC event-time days FROM..TO (inclusive, YYYY-MM-DD) are recomputed from
 #: every record of those days in the source up to and including snapshot ``source.end-snapshot-id`` (or the
@@ -93,10 +95,12 @@ ALL_KEYS: Final = (
     KEY_SOURCE_MONITOR_INTERVAL,
     KEY_SOURCE_STARTING_STRATEGY,
     KEY_SOURCE_START_SNAPSHOT_ID,
+    KEY_SOURCE_START_SNAPSHOT_TIMESTAMP,
     KEY_SOURCE_END_SNAPSHOT_ID,
     KEY_BACKFILL_FROM_DAY,
     KEY_BACKFILL_TO_DAY,
     KEY_BACKFILL_REQUIRED,
+    KEY_SOURCE_IDLE_TIMEOUT,
     KEY_SOURCE_PATH,
     KEY_SINK_PATH,
     KEY_SINK_SALES_TABLE,
@@ -119,14 +123,30 @@ Mode = Literal["streaming", "batch"]
 PROFILES: Final = ("msf", "local")
 MODES: Final = ("streaming", "batch")
 
-#: Starting strategies of Iceberg's FLIP-27 source (FlinkReadOptions / flink-configuration.md).
+#: Starting strategies of Iceberg's FLIP-27 source (StreamingStartingStrategy, ContinuousSplitPlannerImpl):
+#: where a streaming run without restored state starts. Only the first matters once state is restored.
 STARTING_STRATEGIES: Final = (
-    "TABLE_SCAN_THEN_INCREMENTAL",
-    "INCREMENTAL_FROM_LATEST_SNAPSHOT",
+    # After the latest snapshot (exclusive): only what is committed after the start. The default, the one
+    # start without state that never reads a record twice when the table already has snapshots.
     "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE",
+    # Every APPEND snapshot still in the table's history (inclusive): a first run over existing data.
     "INCREMENTAL_FROM_EARLIEST_SNAPSHOT",
+    # From source.start-snapshot-id (inclusive: that snapshot's appends are read).
     "INCREMENTAL_FROM_SNAPSHOT_ID",
+    # From the first snapshot committed at or after source.start-snapshot-timestamp (inclusive).
+    "INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP",
+    # Iceberg's own default, the latest snapshot INCLUSIVE: that snapshot is read again after a start
+    # without state, its records counted twice in the sinks. Kept only to be refused with a reason.
+    "INCREMENTAL_FROM_LATEST_SNAPSHOT",
+    # A scan of the whole current table (the result of every commit so far), then the appends after it.
+    "TABLE_SCAN_THEN_INCREMENTAL",
 )
+DEFAULT_STARTING_STRATEGY: Final = "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE"
+
+#: table.exec.source.idle-timeout when the key is absent: a source reader (local: the folder watcher's
+#: watermark assigner) with no record for this long stops holding the watermark back. Twice the monitor
+#: interval: a reader that got no split over two polls has nothing to read (flink_app/README.md).
+IDLE_TIMEOUT_MONITOR_INTERVALS: Final = 2
 
 #: Table names the catalog stacks create (defaults of the table keys).
 DEFAULT_SOURCE_TABLE: Final = "transactions"
@@ -149,11 +169,20 @@ _DURATION_RE: Final = re.compile(r"^\s*(\d+)\s*(ms|s|sec|min|h)\s*$")
 
 
 class SettingsError(ValueError):
-    """Bad application properties: the message names the group, the key and the reason."""
+    """Bad application properties: the message names the group, the key and the reason.
+
+    ``key`` and ``reason`` are set when one key's value is at fault, so a caller that set that key from a
+    command-line flag can name the flag instead of the file.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason
 
 
 def _fail(key: str, reason: str) -> SettingsError:
-    return SettingsError(f"group '{JOB_GROUP_ID}', key '{key}': {reason}")
+    return SettingsError(f"group '{JOB_GROUP_ID}', key '{key}': {reason}", key=key, reason=reason)
 
 
 def format_duration(millis: int) -> str:
@@ -175,12 +204,14 @@ class JobSettings:
     database: str | None = None
     source_table: str = DEFAULT_SOURCE_TABLE
     source_monitor_interval_ms: int = DEFAULT_MONITOR_INTERVAL_MS["local"]
-    source_starting_strategy: str = "INCREMENTAL_FROM_LATEST_SNAPSHOT"
+    source_starting_strategy: str = DEFAULT_STARTING_STRATEGY
     source_start_snapshot_id: int | None = None
+    source_start_snapshot_timestamp_ms: int | None = None
     source_end_snapshot_id: int | None = None
     backfill_from_day: date | None = None
     backfill_to_day: date | None = None
     backfill_required: bool = False
+    source_idle_timeout_ms: int = IDLE_TIMEOUT_MONITOR_INTERVALS * DEFAULT_MONITOR_INTERVAL_MS["local"]
     source_path: str | None = None
     sink_path: str | None = None
     sink_sales_table: str = DEFAULT_SALES_TABLE
@@ -209,10 +240,12 @@ class JobSettings:
             KEY_SOURCE_MONITOR_INTERVAL: format_duration(self.source_monitor_interval_ms),
             KEY_SOURCE_STARTING_STRATEGY: self.source_starting_strategy,
             KEY_SOURCE_START_SNAPSHOT_ID: _opt_str(self.source_start_snapshot_id),
+            KEY_SOURCE_START_SNAPSHOT_TIMESTAMP: _opt_str(self.source_start_snapshot_timestamp_ms),
             KEY_SOURCE_END_SNAPSHOT_ID: _opt_str(self.source_end_snapshot_id),
             KEY_BACKFILL_FROM_DAY: _opt_str(self.backfill_from_day),
             KEY_BACKFILL_TO_DAY: _opt_str(self.backfill_to_day),
             KEY_BACKFILL_REQUIRED: "true" if self.backfill_required else None,
+            KEY_SOURCE_IDLE_TIMEOUT: format_duration(self.source_idle_timeout_ms),
             KEY_SOURCE_PATH: self.source_path,
             KEY_SINK_PATH: self.sink_path,
             KEY_SINK_SALES_TABLE: self.sink_sales_table,
@@ -314,7 +347,10 @@ def load_settings(path: str | Path, *, overrides: Mapping[str, str] | None = Non
     try:
         return parse_settings(groups)
     except SettingsError as error:
-        raise SettingsError(f"{file}: {error}") from None
+        if error.key is not None and overrides and error.key in overrides:
+            raise  # the value is an override's, not the file's: the caller names where it came from
+        source = str(file) if file.exists() else f"{file} (not found; settings from the command line only)"
+        raise SettingsError(f"{source}: {error}", key=error.key, reason=error.reason) from None
 
 
 def _apply_overrides(groups: list[Any], overrides: Mapping[str, str]) -> list[Any]:
@@ -336,6 +372,7 @@ def _apply_overrides(groups: list[Any], overrides: Mapping[str, str]) -> list[An
 def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
     profile = _choice(values, KEY_PROFILE, PROFILES, default=None)
     mode = _choice(values, KEY_MODE, MODES, default="streaming")
+    monitor_interval_ms = _duration(values, KEY_SOURCE_MONITOR_INTERVAL, DEFAULT_MONITOR_INTERVAL_MS[profile])
     kwargs: dict[str, Any] = {
         "profile": profile,
         "mode": mode,
@@ -343,20 +380,19 @@ def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
         "warehouse": values.get(KEY_WAREHOUSE) or None,
         "database": _optional_identifier(values, KEY_DATABASE),
         "source_table": _identifier(values, KEY_SOURCE_TABLE, DEFAULT_SOURCE_TABLE),
-        "source_monitor_interval_ms": _duration(
-            values, KEY_SOURCE_MONITOR_INTERVAL, DEFAULT_MONITOR_INTERVAL_MS[profile]
-        ),
+        "source_monitor_interval_ms": monitor_interval_ms,
         "source_starting_strategy": _choice(
-            values,
-            KEY_SOURCE_STARTING_STRATEGY,
-            STARTING_STRATEGIES,
-            default="INCREMENTAL_FROM_LATEST_SNAPSHOT",
+            values, KEY_SOURCE_STARTING_STRATEGY, STARTING_STRATEGIES, default=DEFAULT_STARTING_STRATEGY
         ),
         "source_start_snapshot_id": _optional_int(values, KEY_SOURCE_START_SNAPSHOT_ID),
+        "source_start_snapshot_timestamp_ms": _optional_int(values, KEY_SOURCE_START_SNAPSHOT_TIMESTAMP),
         "source_end_snapshot_id": _optional_int(values, KEY_SOURCE_END_SNAPSHOT_ID),
         "backfill_from_day": _optional_day(values, KEY_BACKFILL_FROM_DAY),
         "backfill_to_day": _optional_day(values, KEY_BACKFILL_TO_DAY),
         "backfill_required": _choice(values, KEY_BACKFILL_REQUIRED, ("true", "false"), default="false") == "true",
+        "source_idle_timeout_ms": _duration(
+            values, KEY_SOURCE_IDLE_TIMEOUT, IDLE_TIMEOUT_MONITOR_INTERVALS * monitor_interval_ms, minimum=0
+        ),
         "source_path": values.get(KEY_SOURCE_PATH) or None,
         "sink_path": values.get(KEY_SINK_PATH) or None,
         "sink_sales_table": _identifier(values, KEY_SINK_SALES_TABLE, DEFAULT_SALES_TABLE),
@@ -395,9 +431,21 @@ def _check_profile(settings: JobSettings) -> None:
                     KEY_SOURCE_START_SNAPSHOT_ID,
                     "required with starting strategy INCREMENTAL_FROM_SNAPSHOT_ID, and only with it",
                 )
+            if (strategy == "INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP") != (
+                settings.source_start_snapshot_timestamp_ms is not None
+            ):
+                raise _fail(
+                    KEY_SOURCE_START_SNAPSHOT_TIMESTAMP,
+                    "required with starting strategy INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP, and only with it",
+                )
+            if strategy in _DOUBLE_COUNTING_STRATEGIES:
+                raise _fail(KEY_SOURCE_STARTING_STRATEGY, _DOUBLE_COUNTING_STRATEGIES[strategy])
+        elif settings.source_start_snapshot_timestamp_ms is not None:
+            raise _fail(KEY_SOURCE_START_SNAPSHOT_TIMESTAMP, "only allowed in streaming mode")
     else:
         for key, value in (
             (KEY_SOURCE_START_SNAPSHOT_ID, settings.source_start_snapshot_id),
+            (KEY_SOURCE_START_SNAPSHOT_TIMESTAMP, settings.source_start_snapshot_timestamp_ms),
             (KEY_SOURCE_END_SNAPSHOT_ID, settings.source_end_snapshot_id),
         ):
             if value is not None:
@@ -442,6 +490,15 @@ def _check_backfill(settings: JobSettings) -> None:
         )
     if DAY_MS % settings.window_size_ms:
         raise _fail(KEY_WINDOW_SIZE, "must divide a day for a backfill (no window may straddle midnight)")
+
+
+#: Starting strategies the job refuses in streaming, with the reason.
+_DOUBLE_COUNTING_STRATEGIES: Final = {
+    "INCREMENTAL_FROM_LATEST_SNAPSHOT": (
+        "reads the latest snapshot again (inclusive), so a start without state counts its records twice; "
+        "use INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE (the default)"
+    ),
+}
 
 
 def _choice(values: Mapping[str, str], key: str, allowed: Sequence[str], *, default: str | None) -> Any:

@@ -33,8 +33,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
-from . import schemas
-from .properties import JobSettings, format_duration
+from . import metric_names, schemas
+from .properties import (
+    DEFAULT_FRAUD_TABLE,
+    DEFAULT_QUARANTINE_TABLE,
+    DEFAULT_SALES_TABLE,
+    JobSettings,
+    format_duration,
+)
 
 SOURCE_TABLE: Final = "unilake_source"
 RECEIVED_VIEW: Final = "unilake_received"
@@ -51,8 +57,8 @@ CARD_WINDOWS_VIEW: Final = "unilake_card_windows"
 #: The fields of a transaction as received, as a SQL column list.
 RECEIVED_COLUMNS: Final = ", ".join(f"`{name}`" for name in schemas.RECEIVED_FIELDS)
 
-#: Output folder (local) / logical name of each sink.
-OUTPUT_TABLES: Final = ("sales_per_minute", "fraud_alerts", "quarantine")
+#: Output folder (local) / logical name of each sink: the catalog names of the sink tables.
+OUTPUT_TABLES: Final = (DEFAULT_SALES_TABLE, DEFAULT_FRAUD_TABLE, DEFAULT_QUARANTINE_TABLE)
 #: Local streaming only: lines read per input file, so the driver stops only once every file is read.
 PROGRESS_TABLE: Final = "_progress"
 PROGRESS_COLUMNS: Final[schemas.Columns] = (("file_path", "STRING"), ("lines", "BIGINT"))
@@ -157,30 +163,13 @@ def catalog_ddl(settings: JobSettings) -> str:
     return f"CREATE CATALOG `{settings.catalog_name}` WITH (\n  {options_clause(catalog_options(settings))}\n)"
 
 
-def msf_source_connector_options(settings: JobSettings) -> dict[str, str]:
-    """The Iceberg connector options of the temporary source table: which catalog table it reads.
-
-    A temporary table (not the catalog table itself) is needed because Flink SQL can only declare a watermark
-    in a CREATE TABLE; the job checks the catalog table exists first, so the connector never creates it.
-    """
-    assert settings.database is not None
-    return {
-        "connector": "iceberg",
-        "catalog-name": settings.catalog_name,
-        "catalog-impl": ICEBERG_CATALOG_IMPL,
-        "io-impl": ICEBERG_IO_IMPL,
-        "warehouse": settings.warehouse or "",
-        "catalog-database": settings.database,
-        "catalog-table": settings.source_table,
-    }
-
-
 def msf_read_options(settings: JobSettings) -> dict[str, str]:
     """Read options passed as the ``/*+ OPTIONS(...) */`` hint (FlinkReadOptions; flink-queries.md).
 
-    Streaming: incremental reads of new APPEND snapshots, polled every ``monitor-interval``. Batch: a bounded
-    read of the current snapshot, or of the appends after ``start-snapshot-id`` (exclusive) up to
-    ``end-snapshot-id`` (inclusive) for a backfill.
+    Streaming: incremental reads of new APPEND snapshots, polled every ``monitor-interval``, from the
+    explicit starting position of the settings (properties.STARTING_STRATEGIES). Batch: a bounded read of the
+    current snapshot, or of the appends after ``start-snapshot-id`` (exclusive) up to ``end-snapshot-id``
+    (inclusive) for a backfill.
     """
     if settings.mode == "streaming":
         options = {
@@ -190,6 +179,8 @@ def msf_read_options(settings: JobSettings) -> dict[str, str]:
         }
         if settings.source_start_snapshot_id is not None:
             options["start-snapshot-id"] = str(settings.source_start_snapshot_id)
+        if settings.source_start_snapshot_timestamp_ms is not None:
+            options["start-snapshot-timestamp"] = str(settings.source_start_snapshot_timestamp_ms)
         return options
     options = {"streaming": "false"}
     if is_backfill(settings):
@@ -202,6 +193,27 @@ def msf_read_options(settings: JobSettings) -> dict[str, str]:
     if settings.source_end_snapshot_id is not None:
         options["end-snapshot-id"] = str(settings.source_end_snapshot_id)
     return options
+
+
+#: The column whose file statistics (lower bounds) give each split its watermark.
+WATERMARK_COLUMN: Final = "event_time"
+#: ``split-file-open-cost`` of the streaming source: as large as the default split size (128 MB), so every
+#: data file is a split of its own with its own watermark, never combined with files of other time ranges
+#: (flink-queries.md "Emitting watermarks" recommends a large value; TestIcebergSourceSql uses 128000000).
+SPLIT_FILE_OPEN_COST: Final = str(128 * 1024 * 1024)
+
+
+def msf_source_options(settings: JobSettings) -> dict[str, str]:
+    """Options the temporary source table adds to those of the catalog table it is declared ``LIKE``.
+
+    Streaming: split watermarks (``watermark-column``): each split emits, before its first record, the
+    minimum ``event_time`` of its files from their column statistics (ColumnStatsWatermarkExtractor), never
+    lower than the reader's previous one (WatermarkExtractorRecordEmitter), and splits are assigned in that
+    order (OrderedSplitAssignerFactory). Batch reads have no watermark.
+    """
+    if settings.mode != "streaming":
+        return {}
+    return {"watermark-column": WATERMARK_COLUMN, "split-file-open-cost": SPLIT_FILE_OPEN_COST}
 
 
 def _create_table(name: str, columns: tuple[str, ...], options: dict[str, str]) -> str:
@@ -219,11 +231,31 @@ def _rowtime_columns(rowtime: str, settings: JobSettings) -> tuple[str, str]:
 
 
 def msf_source_ddl(settings: JobSettings, *, connector_options: dict[str, str] | None = None) -> str:
-    """Typed ``transactions`` columns + never-null rowtime + watermark. ``connector_options`` lets tests read
-    the same shape from local files (the Iceberg jar cannot run here)."""
-    options = connector_options if connector_options is not None else msf_source_connector_options(settings)
-    rowtime = _rowtime_columns(f"COALESCE(CAST(`event_time` AS TIMESTAMP(3)), {EPOCH})", settings)
-    return _create_table(SOURCE_TABLE, schemas.column_definitions(schemas.TRANSACTIONS) + rowtime, options)
+    """The source: ``LIKE`` the catalog table (its columns, whatever the allowed schema evolution made of
+    them), plus the never-null rowtime and its watermark.
+
+    Streaming: ``SOURCE_WATERMARK()``, the split watermarks of :func:`msf_source_options` (IcebergTableSource
+    implements SupportsSourceWatermark; no watermark assigner follows the source). Batch: a bounded watermark,
+    which a bounded run ignores. ``connector_options`` (tests, benchmark) reads the same columns from local
+    files instead, spelled out, with the bounded watermark (the filesystem connector has no source watermark).
+    """
+    rowtime_of_event_time = f"COALESCE(CAST(`event_time` AS TIMESTAMP(3)), {EPOCH})"
+    rowtime = f"`rowtime` AS {rowtime_of_event_time}"
+    if connector_options is not None:
+        columns = schemas.column_definitions(schemas.TRANSACTIONS)
+        columns += _rowtime_columns(rowtime_of_event_time, settings)
+        return _create_table(SOURCE_TABLE, columns, connector_options)
+    assert settings.database is not None
+    if settings.mode == "streaming":
+        watermark = "WATERMARK FOR `rowtime` AS SOURCE_WATERMARK()"
+    else:
+        watermark = _rowtime_columns(rowtime, settings)[1]
+    options = msf_source_options(settings)
+    with_clause = f" WITH (\n  {options_clause(options)}\n)" if options else ""
+    catalog_table = f"`{settings.catalog_name}`.`{settings.database}`.`{settings.source_table}`"
+    return (
+        f"CREATE TEMPORARY TABLE `{SOURCE_TABLE}` (\n  {rowtime},\n  {watermark}\n){with_clause}\nLIKE {catalog_table}"
+    )
 
 
 def msf_received_view(settings: JobSettings) -> str:
@@ -392,8 +424,12 @@ def local_sink_options(settings: JobSettings, table: str) -> dict[str, str]:
 
 
 def local_sink_ddl(settings: JobSettings, table: str, columns: schemas.Columns) -> str:
+    """A local output table. Its timestamps are ``TIMESTAMP_LTZ``: the JSON format writes those in ISO-8601
+    with ``Z`` (the input's own format, what other tools take), plain TIMESTAMPs without a zone. The session
+    time zone is UTC, so the INSERTs' TIMESTAMP values convert to the same instants."""
+    local_columns = tuple((name, sql_type.replace("TIMESTAMP(", "TIMESTAMP_LTZ(")) for name, sql_type in columns)
     return _create_table(
-        f"unilake_sink_{table}", schemas.column_definitions(columns), local_sink_options(settings, table)
+        f"unilake_sink_{table}", schemas.column_definitions(local_columns), local_sink_options(settings, table)
     )
 
 
@@ -407,10 +443,37 @@ def local_output_ddls(settings: JobSettings) -> tuple[str, ...]:
 
 
 def late_condition(settings: JobSettings) -> str:
-    """Streaming only: at or behind the current watermark (null before the first one) when it arrives."""
+    """Streaming only: whether a record arrives too late for its window, by the current watermark of the
+    operator that classifies it (null before the first watermark: nothing is late then).
+
+    Local (a watermark assigner, ``rowtime - out-of-orderness``): at or behind the watermark.
+    msf (split watermarks: the largest minimum ``event_time`` of the splits the reader has started): behind
+    the watermark, or at it in the last millisecond of its window. A split's own records are never behind its
+    watermark (it is their minimum), so only a record whose file's minimum is older than a file the reader
+    already started is LATE. Either way a record not LATE is never dropped by the windows: their watermark is
+    never ahead of the classifying reader's, and a window drops a record only once the watermark has reached
+    the window's last millisecond.
+    """
     if settings.mode == "batch":
         return "FALSE"
-    return "(CURRENT_WATERMARK(`rowtime`) IS NOT NULL AND `rowtime` <= CURRENT_WATERMARK(`rowtime`))"
+    watermark = "CURRENT_WATERMARK(`rowtime`)"
+    if settings.profile != "msf":
+        return f"({watermark} IS NOT NULL AND `rowtime` <= {watermark})"
+    return (
+        f"({watermark} IS NOT NULL AND (`rowtime` < {watermark}"
+        f" OR `rowtime` = {watermark} AND {_last_millisecond_of_window('`rowtime`', settings)}))"
+    )
+
+
+def _last_millisecond_of_window(column: str, settings: JobSettings) -> str:
+    """TRUE if ``column`` is the last millisecond of its tumbling window (windows start at multiples of the
+    window size since the epoch; the size is a whole number of seconds)."""
+    after = f"({column} + INTERVAL '0.001' SECOND)"
+    seconds = (
+        f"CAST(TIMESTAMPDIFF(DAY, {EPOCH}, {after}) AS BIGINT) * 86400"
+        f" + TIMESTAMPDIFF(SECOND, CAST(CAST({after} AS DATE) AS TIMESTAMP(3)), {after})"
+    )
+    return f"(FLOOR({after} TO SECOND) = {after} AND MOD({seconds}, {settings.window_size_ms // 1000}) = 0)"
 
 
 def classified_view(settings: JobSettings) -> str:
@@ -494,12 +557,18 @@ def card_windows_view() -> str:
     )
 
 
-def sales_insert(sink: str) -> str:
+def _counted(function: str | None, value: str) -> str:
+    """``value``, through the metric function ``function`` (msf: metric_names) when given."""
+    return f"{function}({value})" if function else value
+
+
+def sales_insert(sink: str, *, count_function: str | None = None) -> str:
     return (
         f"INSERT INTO {sink}\n"
         "SELECT `region`, `store_id`,\n"
         "  CAST(`window_start` AS TIMESTAMP(6)), CAST(`window_end` AS TIMESTAMP(6)),\n"
-        "  COUNT(*), CAST(SUM(`quantity`) AS BIGINT), CAST(SUM(`amount`) AS DECIMAL(18, 2))\n"
+        f"  {_counted(count_function, 'COUNT(*)')}, CAST(SUM(`quantity`) AS BIGINT), "
+        "CAST(SUM(`amount`) AS DECIMAL(18, 2))\n"
         f"FROM `{ONCE_VIEW}`\n"
         "GROUP BY `region`, `store_id`, `window_start`, `window_end`"
     )
@@ -526,12 +595,12 @@ def fraud_insert(sink: str, settings: JobSettings) -> str:
     )
 
 
-def quarantine_insert(sink: str) -> str:
+def quarantine_insert(sink: str, *, count_function: str | None = None) -> str:
     nulls = ", ".join("CAST(NULL AS STRING)" for _ in schemas.RECEIVED_FIELDS)
     ingest_time = "CAST(LOCALTIMESTAMP AS TIMESTAMP(6))"
     return (
         f"INSERT INTO {sink}\n"
-        f"SELECT `reason`, {RECEIVED_COLUMNS}, CAST(NULL AS STRING), {ingest_time}\n"
+        f"SELECT {_counted(count_function, '`reason`')}, {RECEIVED_COLUMNS}, CAST(NULL AS STRING), {ingest_time}\n"
         f"FROM `{REJECTED_VIEW}`\n"
         "UNION ALL\n"
         f"SELECT 'MALFORMED', {nulls}, `raw_line`, {ingest_time}\n"
@@ -571,9 +640,9 @@ def sink_names(settings: JobSettings) -> dict[str, str]:
     if settings.profile == "msf":
         prefix = f"`{settings.catalog_name}`.`{settings.database}`"
         return {
-            "sales_per_minute": f"{prefix}.`{settings.sink_sales_table}`",
-            "fraud_alerts": f"{prefix}.`{settings.sink_fraud_table}`",
-            "quarantine": f"{prefix}.`{settings.sink_quarantine_table}`",
+            DEFAULT_SALES_TABLE: f"{prefix}.`{settings.sink_sales_table}`",
+            DEFAULT_FRAUD_TABLE: f"{prefix}.`{settings.sink_fraud_table}`",
+            DEFAULT_QUARANTINE_TABLE: f"{prefix}.`{settings.sink_quarantine_table}`",
         }
     return {table: f"`unilake_sink_{table}`" for table in OUTPUT_TABLES}
 
@@ -584,10 +653,15 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
     ``msf_source_override`` (tests only) replaces the Iceberg connector options of the msf source table.
     """
     sinks = sink_names(settings)
+    # msf: the sales counts and the quarantine reasons pass through the functions that publish them as
+    # metrics (metrics.py; job.prepare registers them when a plan calls them).
+    counted = settings.profile == "msf"
     inserts: tuple[str, ...] = (
-        sales_insert(sinks["sales_per_minute"]),
-        fraud_insert(sinks["fraud_alerts"], settings),
-        quarantine_insert(sinks["quarantine"]),
+        sales_insert(sinks[DEFAULT_SALES_TABLE], count_function=metric_names.AGGREGATED_FUNCTION if counted else None),
+        fraud_insert(sinks[DEFAULT_FRAUD_TABLE], settings),
+        quarantine_insert(
+            sinks[DEFAULT_QUARANTINE_TABLE], count_function=metric_names.QUARANTINED_FUNCTION if counted else None
+        ),
     )
     if is_backfill(settings):
         inserts = backfill_inserts(inserts)

@@ -52,7 +52,32 @@ def test_main_refuses_a_bad_override(tmp_path: Path) -> None:
         MAIN, "--properties", tmp_path / "none.json", "--profile", "local", "--input", tmp_path,
         "--output", tmp_path / "out", "--checkpoint-interval", "often",
     )  # fmt: skip
-    assert_one_line_error(result, "'checkpoint.interval'", "expected a duration")
+    assert_one_line_error(result, "error: --checkpoint-interval: expected a duration", "(got 'often')")
+    assert "none.json" not in result.stderr  # the value came from the flag, not from the (absent) file
+
+
+def test_a_bad_flag_is_named_even_when_a_properties_file_exists(tmp_path: Path) -> None:
+    settings = tmp_path / "application_properties.json"
+    settings.write_text(json.dumps([{"PropertyGroupId": "unilake.job", "PropertyMap": {"profile": "local"}}]))
+    result = run(
+        MAIN, "--properties", settings, "--input", tmp_path, "--output", tmp_path / "out",
+        "--checkpoint-interval", "5x",
+    )  # fmt: skip
+    assert_one_line_error(result, "error: --checkpoint-interval: ", "(got '5x')", "sets checkpoint.interval")
+    assert str(settings) not in result.stderr
+
+
+def test_a_bad_value_in_the_file_names_the_file_not_a_flag(tmp_path: Path) -> None:
+    settings = tmp_path / "application_properties.json"
+    property_map = {"profile": "local", "checkpoint.interval": "5x"}
+    settings.write_text(json.dumps([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}]))
+    result = run(MAIN, "--properties", settings, "--input", tmp_path, "--output", tmp_path / "out")
+    assert_one_line_error(result, f"error: {settings}: ", "key 'checkpoint.interval'", "(got '5x')")
+
+
+def test_a_missing_file_is_not_named_as_the_source_of_a_setting(tmp_path: Path) -> None:
+    result = run(MAIN, "--properties", tmp_path / "none.json", "--input", tmp_path, "--output", tmp_path / "out")
+    assert_one_line_error(result, "none.json (not found; settings from the command line only)", "'profile'")
 
 
 def test_main_without_settings_file_or_flags(tmp_path: Path) -> None:
@@ -187,3 +212,27 @@ def test_two_batch_runs_with_overwrite_equal_one(tmp_path: Path, pyflink: object
     assert drop_ingest == {t: sorted(str(sorted((k, v) for k, v in r.items() if k != "ingest_time")) for r in rows)
                            for t, rows in once.items()}  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # no staging or old folder left
+
+
+def test_a_batch_run_ends_with_a_summary_and_no_foreign_warning(pyflink: object, tmp_path: Path) -> None:
+    """main.py end to end on the mini-cluster: the last lines say what was read, written and quarantined."""
+    from flink_test_support import CRAFTED_BLANK_LINES, CRAFTED_FILES, land
+
+    for name, lines in CRAFTED_FILES:
+        land(tmp_path / "in", name, lines)
+    out = tmp_path / "out"
+    result = run(MAIN, "--profile", "local", "--mode", "batch", "--input", tmp_path / "in", "--output", out)
+    assert result.returncode == 0, result.stderr
+    assert "pkg_resources" not in result.stderr
+    lines = result.stdout.strip().splitlines()[-5:]
+    read = sum(len(lines) for _, lines in CRAFTED_FILES) - CRAFTED_BLANK_LINES
+    assert lines[0].startswith("done in ")
+    assert f"(batch): read {read} input lines (records and malformed lines) from 3 file(s)" in lines[0]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:4]}
+    parts = {table: list((out / table).glob("part-*")) for table in rows}
+    for table, fields in rows.items():
+        written = sum(len(p.read_text().splitlines()) for p in parts[table])
+        assert int(fields[0]) == written > 0, table
+    reasons = " ".join(rows["quarantine"][1:])
+    assert reasons == "MALFORMED 5, BAD_EVENT_TIME 4, BAD_QUANTITY 4, MISSING_FIELD 4, BAD_PRICE 3"
+    assert lines[4] == f"output: {out}/{{sales_per_minute,fraud_alerts,quarantine}}/ (JSON lines, part-* files)"

@@ -7,6 +7,7 @@ flink-queries.md, FlinkReadOptions) and the Glue catalog settings (catalog-impl,
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from flink_test_support import CRAFTED_FILES, Row, comparable, outputs
 
 from flink_app.datagen import typed_line
-from flink_app.unilake_job import schemas, sql
+from flink_app.unilake_job import metric_names, schemas, sql
 from flink_app.unilake_job.properties import parse_settings
 
 MSF = {"profile": "msf", "warehouse": "s3://lake-bucket/warehouse", "database": "unilake"}
@@ -51,8 +52,19 @@ def test_msf_streaming_read_hint() -> None:
     assert with_options(hint.group(1)) == {
         "streaming": "true",
         "monitor-interval": "10s",
-        "starting-strategy": "INCREMENTAL_FROM_LATEST_SNAPSHOT",
+        # After the latest snapshot: a start without state never reads the latest snapshot again.
+        "starting-strategy": "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE",
     }
+    from_time = sql.msf_read_options(
+        settings_of(
+            **MSF,
+            **{
+                "source.starting-strategy": "INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP",
+                "source.start-snapshot-timestamp": "1764000000000",
+            },
+        )
+    )
+    assert from_time["start-snapshot-timestamp"] == "1764000000000"
     from_snapshot = sql.msf_read_options(
         settings_of(
             **MSF,
@@ -73,23 +85,23 @@ def test_msf_batch_read_is_bounded_optionally_between_snapshots() -> None:
     }
 
 
-def test_msf_source_table_reads_the_catalog_table_with_its_schema() -> None:
+def test_msf_source_table_is_like_the_catalog_table_with_split_watermarks() -> None:
+    """Streaming: the columns of the catalog table (LIKE), the rowtime and SOURCE_WATERMARK() with the
+    watermark column whose file statistics give each split its watermark (flink-queries.md, "Emitting
+    watermarks"; TestIcebergSourceSql.testWatermarkValidConfig), one file per split."""
     settings = settings_of(**MSF)
     ddl = sql.msf_source_ddl(settings)
     assert ddl.startswith(f"CREATE TEMPORARY TABLE `{sql.SOURCE_TABLE}` (")
-    for name, sql_type in schemas.TRANSACTIONS:
-        assert f"`{name}` {sql_type}," in ddl
-    assert "WATERMARK FOR `rowtime` AS `rowtime` - INTERVAL '5' SECOND" in ddl
+    assert ddl.endswith("LIKE `glue`.`unilake`.`transactions`")
+    for name, _ in schemas.TRANSACTIONS:
+        assert f"`{name}`" not in ddl.replace("CAST(`event_time`", "")  # no column spelled out
+    assert "WATERMARK FOR `rowtime` AS SOURCE_WATERMARK()" in ddl
     assert "`rowtime` AS COALESCE(CAST(`event_time` AS TIMESTAMP(3)), TIMESTAMP '1970-01-01 00:00:00')" in ddl
-    assert with_options(ddl) == {
-        "connector": "iceberg",
-        "catalog-name": "glue",
-        "catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
-        "io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
-        "warehouse": "s3://lake-bucket/warehouse",
-        "catalog-database": "unilake",
-        "catalog-table": "transactions",
-    }
+    assert with_options(ddl) == {"watermark-column": "event_time", "split-file-open-cost": "134217728"}
+    batch = sql.msf_source_ddl(settings_of(**MSF, mode="batch"))
+    assert "WITH" not in batch
+    assert batch.endswith("LIKE `glue`.`unilake`.`transactions`")
+    assert "WATERMARK FOR `rowtime` AS `rowtime` - INTERVAL '5' SECOND" in batch  # ignored by a bounded run
 
 
 def test_msf_never_creates_tables_and_writes_to_the_catalog_tables() -> None:
@@ -117,8 +129,14 @@ def test_the_pipeline_is_written_once() -> None:
         local = sql.build_plan(settings_of(profile="local", mode=mode, **{"source.path": "i", "sink.path": "o"}))
         msf = sql.build_plan(settings_of(**MSF, mode=mode))
         views = sql.pipeline_views(settings_of(**MSF, mode=mode))
-        # The pipeline views, then each profile's view of the rejected records as text.
-        assert local.setup[-len(views) - 1 : -1] == msf.setup[-len(views) - 1 : -1] == views
+        # The pipeline views, then each profile's view of the rejected records as text. In streaming the
+        # LATE rule differs by profile (a watermark assigner locally, split watermarks on msf).
+        local_late = sql.late_condition(
+            settings_of(profile="local", mode=mode, **{"source.path": "i", "sink.path": "o"})
+        )
+        msf_late = sql.late_condition(settings_of(**MSF, mode=mode))
+        local_views = tuple(v.replace(local_late, msf_late) for v in local.setup[-len(views) - 1 : -1])
+        assert local_views == msf.setup[-len(views) - 1 : -1] == views
         assert (local.setup[-1], msf.setup[-1]) == (sql.local_rejected_view(), sql.msf_rejected_view())
         local_sinks = sql.sink_names(settings_of(profile="local", **{"source.path": "i", "sink.path": "o"}))
         msf_sinks = sql.sink_names(settings_of(**MSF))
@@ -127,13 +145,22 @@ def test_the_pipeline_is_written_once() -> None:
         for local_insert, msf_insert in zip(local.inserts[:3], msf.inserts, strict=True):
             for table in sql.OUTPUT_TABLES:
                 local_insert = local_insert.replace(local_sinks[table], msf_sinks[table])
-            assert local_insert == msf_insert
+            # msf: the sales counts and quarantine reasons pass through the functions publishing them as metrics.
+            uncounted = msf_insert.replace(f"{metric_names.AGGREGATED_FUNCTION}(COUNT(*))", "COUNT(*)")
+            uncounted = uncounted.replace(f"{metric_names.QUARANTINED_FUNCTION}(`reason`)", "`reason`")
+            assert uncounted != msf_insert or "fraud" in msf_insert
+            assert local_insert == uncounted
 
 
 def test_late_rule_only_in_streaming() -> None:
+    local = settings_of(profile="local", **{"source.path": "i", "sink.path": "o"})
+    assert "CURRENT_WATERMARK(`rowtime`) IS NOT NULL AND `rowtime` <= CURRENT_WATERMARK(`rowtime`)" in (
+        sql.classified_view(local)
+    )
     streaming = sql.classified_view(settings_of(**MSF))
     batch = sql.classified_view(settings_of(**MSF, mode="batch"))
-    assert "CURRENT_WATERMARK(`rowtime`) IS NOT NULL AND `rowtime` <= CURRENT_WATERMARK(`rowtime`)" in streaming
+    # Split watermarks: behind the watermark, or at it in the last millisecond of its window.
+    assert "`rowtime` < CURRENT_WATERMARK(`rowtime`) OR `rowtime` = CURRENT_WATERMARK(`rowtime`) AND" in streaming
     assert "WHEN FALSE THEN 'LATE'" in batch
     assert streaming.replace(sql.late_condition(settings_of(**MSF)), "FALSE") == batch
 
@@ -154,7 +181,13 @@ def test_thresholds_and_window_come_from_settings() -> None:
     assert "WHERE `distinct_stores` >= 4" in fraud
     assert "`amount` >= CAST(250.50 AS DECIMAL(18, 2))" in fraud
     assert "INTERVAL '120' SECOND" in sql.once_view(settings)
-    assert "INTERVAL '1.500' SECOND(9, 3)" in sql.msf_source_ddl(settings)
+    # The out-of-orderness bounds the watermark assigners: the local source, and msf batch (ignored there);
+    # the msf streaming source emits split watermarks instead.
+    assert "INTERVAL '1.500' SECOND(9, 3)" in sql.msf_source_ddl(replace(settings, mode="batch"))
+    local = settings_of(
+        profile="local", **{"source.path": "i", "sink.path": "o", "watermark.out-of-orderness": "1500ms"}
+    )
+    assert "INTERVAL '1.500' SECOND(9, 3)" in sql.local_source_ddl(local)
 
 
 def test_local_source_and_sinks() -> None:
@@ -222,11 +255,8 @@ def test_msf_source_needs_only_the_iceberg_jar(pyflink: Any) -> None:
 
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     settings = settings_of(**MSF)
-    t_env.execute_sql(sql.msf_source_ddl(settings))
-    columns = t_env.from_path(sql.SOURCE_TABLE).get_schema().get_field_names()
-    assert columns == [*schemas.RECEIVED_FIELDS, "rowtime"]
     with pytest.raises(Exception, match="identifier 'iceberg'"):
-        t_env.execute_sql(sql.msf_received_view(settings))  # the view plans its source
+        t_env.execute_sql(sql.catalog_ddl(settings))  # the catalog needs the Iceberg jar, nothing else
 
 
 def test_msf_pipeline_on_an_iceberg_shaped_source(
@@ -256,9 +286,14 @@ def test_msf_pipeline_on_an_iceberg_shaped_source(
     assert execution.count("TableSourceScan(") == 1
     assert "Values(" not in execution
     # Typed values are rendered as text only for the records quarantine keeps, not for every record.
-    rendering = [line for line in execution.splitlines() if "REPLACE(CAST(event_time" in line]
+    # (The plan reads bottom-up: the filter, then the counting Python function, then the rendering.)
+    lines = execution.splitlines()
+    rendering = [i for i, line in enumerate(lines) if "REPLACE(CAST(event_time" in line]
     assert len(rendering) == 1
-    assert "where=[reason IS NOT NULL]" in rendering[0]
+    below = "\n".join(lines[rendering[0] : rendering[0] + 3])
+    assert "PythonCalc(" in below
+    assert f"{metric_names.QUARANTINED_FUNCTION}(reason)" in below
+    assert "where=[reason IS NOT NULL]" in below
     statements.execute().wait()
     result = comparable(outputs(tmp_path))
     expected = comparable(batch_result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,14 +34,14 @@ def sales_key(row: Row) -> tuple[str, str, str]:
 def test_sales_per_minute_counts_each_transaction_once(batch_result: dict[str, list[Row]]) -> None:
     sales = {sales_key(r): r for r in batch_result["sales_per_minute"]}
     expected = {
-        ("eu", "S1", f"{T}10:00:00"): (6, 7, "60.00"),  # v1..v5 + m1
-        ("eu", "S2", f"{T}10:00:00"): (2, 5, "47.50"),  # m2 + d1 (its replay counted once)
-        ("eu", "S3", f"{T}10:00:00"): (3, 7, "20009.99"),  # m3 + h1 + h2
-        ("us", "S4", f"{T}10:00:00"): (1, 1, "0.00"),  # a zero price is valid
-        ("ap", "S1", f"{T}10:01:00"): (2, 2, "2.00"),  # b1 (and its replay) + b4
-        ("ap", "S2", f"{T}10:01:00"): (2, 2, "2.00"),
-        ("ap", "S3", f"{T}10:01:00"): (2, 2, "2.00"),
-        ("eu", "S1", f"{T}10:02:00"): (2, 4, "13.32"),
+        ("eu", "S1", f"{T}10:00:00Z"): (6, 7, "60.00"),  # v1..v5 + m1
+        ("eu", "S2", f"{T}10:00:00Z"): (2, 5, "47.50"),  # m2 + d1 (its replay counted once)
+        ("eu", "S3", f"{T}10:00:00Z"): (3, 7, "20009.99"),  # m3 + h1 + h2
+        ("us", "S4", f"{T}10:00:00Z"): (1, 1, "0.00"),  # a zero price is valid
+        ("ap", "S1", f"{T}10:01:00Z"): (2, 2, "2.00"),  # b1 (and its replay) + b4
+        ("ap", "S2", f"{T}10:01:00Z"): (2, 2, "2.00"),
+        ("ap", "S3", f"{T}10:01:00Z"): (2, 2, "2.00"),
+        ("eu", "S1", f"{T}10:02:00Z"): (2, 4, "13.32"),
     }
     assert set(sales) == set(expected)
     for key, (transactions, units, revenue) in expected.items():
@@ -50,32 +51,32 @@ def test_sales_per_minute_counts_each_transaction_once(batch_result: dict[str, l
             units,
             Decimal(revenue),
         ), key
-        assert row["window_end"] == key[2][:-5] + f"{int(key[2][-5:-3]) + 1:02d}:00"
+        assert row["window_end"] == key[2][:-6] + f"{int(key[2][-6:-4]) + 1:02d}:00Z"
 
 
 def test_fraud_alerts_apply_the_three_rules(batch_result: dict[str, list[Row]]) -> None:
     alerts = {(r["rule"], r["card_id"], r["window_start"]): r for r in batch_result["fraud_alerts"]}
     assert set(alerts) == {
-        ("VELOCITY", "V", f"{T}10:00:00"),
-        ("MULTI_STORE", "M", f"{T}10:00:00"),
-        ("HIGH_VALUE", "H", f"{T}10:00:00"),  # 4 x 2500.00 = 10000.00 (h2 at 9999.99 is below)
-        ("VELOCITY", "B", f"{T}10:01:00"),  # one window raising both rules
-        ("MULTI_STORE", "B", f"{T}10:01:00"),
+        ("VELOCITY", "V", f"{T}10:00:00Z"),
+        ("MULTI_STORE", "M", f"{T}10:00:00Z"),
+        ("HIGH_VALUE", "H", f"{T}10:00:00Z"),  # 4 x 2500.00 = 10000.00 (h2 at 9999.99 is below)
+        ("VELOCITY", "B", f"{T}10:01:00Z"),  # one window raising both rules
+        ("MULTI_STORE", "B", f"{T}10:01:00Z"),
     }
-    velocity = alerts[("VELOCITY", "V", f"{T}10:00:00")]
+    velocity = alerts[("VELOCITY", "V", f"{T}10:00:00Z")]
     assert (velocity["transactions"], velocity["distinct_stores"], velocity["transaction_id"]) == (5, 1, None)
     assert Decimal(velocity["amount"]) == Decimal("50.00")
-    multi = alerts[("MULTI_STORE", "M", f"{T}10:00:00")]
+    multi = alerts[("MULTI_STORE", "M", f"{T}10:00:00Z")]
     assert (multi["transactions"], multi["distinct_stores"], Decimal(multi["amount"])) == (
         3,
         3,
         Decimal("30"),
     )
-    high = alerts[("HIGH_VALUE", "H", f"{T}10:00:00")]
+    high = alerts[("HIGH_VALUE", "H", f"{T}10:00:00Z")]
     assert (high["transactions"], high["distinct_stores"], high["transaction_id"]) == (1, 1, "h1")
     assert Decimal(high["amount"]) == Decimal("10000.00")
-    assert high["window_end"] == f"{T}10:01:00"
-    both = alerts[("VELOCITY", "B", f"{T}10:01:00")]
+    assert high["window_end"] == f"{T}10:01:00Z"
+    both = alerts[("VELOCITY", "B", f"{T}10:01:00Z")]
     assert (both["transactions"], both["distinct_stores"]) == (6, 3)  # the replay of b1 counted once
 
 
@@ -121,7 +122,8 @@ def test_every_input_record_is_accounted_for(batch_result: dict[str, list[Row]])
 def test_output_values_are_iso_timestamps_and_plain_decimals(tmp_path: Path, batch_result: Any) -> None:
     # Read the raw text: no exponent notation for decimals, ISO-8601 for timestamps.
     rows = batch_result["sales_per_minute"]
-    assert all("T" in r["window_start"] and "E" not in str(r["revenue"]) for r in rows)
+    assert all(r["window_start"].endswith("Z") and "E" not in str(r["revenue"]) for r in rows)
+    assert all(datetime.fromisoformat(r["ingest_time"]).tzinfo == UTC for r in batch_result["quarantine"])
     high = next(r for r in batch_result["fraud_alerts"] if r["rule"] == "HIGH_VALUE")
     assert isinstance(high["amount"], int | Decimal)  # a JSON number, not a string
     assert "E" not in str(high["amount"]).upper()
@@ -166,8 +168,8 @@ def test_late_records_are_quarantined_not_lost(pyflink: Any, tmp_path: Path) -> 
     ]
     sales = read_table(tmp_path / "out", "sales_per_minute")
     assert sorted((r["store_id"], r["window_start"], r["transactions"]) for r in sales) == [
-        ("S1", f"{T}10:05:00", 10),
-        ("S3", f"{T}10:05:00", 1),
+        ("S1", f"{T}10:05:00Z", 10),
+        ("S3", f"{T}10:05:00Z", 1),
     ]
 
 

@@ -48,6 +48,7 @@ def test_the_recommended_alarms_exist_with_their_thresholds(synthesis: Synthesis
         "heap",
         "cpu",
         "records-out-stalled",
+        "quarantined-share",
         "no-checkpoint-reported",
     }
     assert alarms["downtime"]["MetricName"] == "downtime"
@@ -95,3 +96,44 @@ def test_dashboard_publishes_the_freshness_bound_per_source_table(synthesis: Syn
     # prod: transactions polled every 10 s (registry override), checkpoints every 20 s -> 30 s
     assert "| `transactions` | 30 s |" in body
     assert names.freshness_bound_seconds(10, 20) == 30
+
+
+@pytest.mark.parametrize(("env", "percent"), [("prod", 2), ("staging", 5), ("dev", 5)])
+def test_quarantined_share_alarm_uses_the_jobs_metrics_and_the_env_threshold(
+    synthesis: Synthesis, env: str, percent: float
+) -> None:
+    """Percent quarantined of the records accounted for, from the job's per-reason quarantine meters and its
+    aggregated-records meter (flink_app/unilake_job/metric_names.py), above the environment file's threshold
+    for 5 minutes."""
+    assert synthesis.stages[env].config.monitoring.max_quarantined_percent == percent
+    alarm = _alarms(synthesis, env)["quarantined-share"]
+    assert alarm["Threshold"] == percent
+    assert alarm["EvaluationPeriods"] == 5
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    by_id = {m["Id"]: m for m in alarm["Metrics"]}
+    share = next(m for m in alarm["Metrics"] if m.get("ReturnData", True))
+    assert share["Expression"] == "IF(q + FILL(a, 0) > 0, 100 * q / (q + FILL(a, 0)), 0)"
+    assert by_id["q"]["Expression"] == " + ".join(f"FILL(q{i}, 0)" for i in range(len(names.REASONS)))
+    reasons = {}
+    for i in range(len(names.REASONS)):
+        metric = by_id[f"q{i}"]["MetricStat"]["Metric"]
+        assert metric["MetricName"] == "quarantinedRecordsPerSecond"
+        dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+        assert dimensions["Application"] == f"unilake-{env}"
+        reasons[dimensions["QuarantineReason"]] = by_id[f"q{i}"]["MetricStat"]["Stat"]
+    assert reasons == dict.fromkeys(
+        ("MALFORMED", "MISSING_FIELD", "BAD_EVENT_TIME", "BAD_QUANTITY", "BAD_PRICE", "LATE"), "Sum"
+    )
+    aggregated = by_id["a"]["MetricStat"]
+    assert aggregated["Metric"]["MetricName"] == "aggregatedRecordsPerSecond"
+    assert aggregated["Stat"] == "Sum"
+
+
+def test_dashboard_shows_the_quarantined_share_and_reasons(synthesis: Synthesis) -> None:
+    template = synthesis.template_json("prod", "monitoring")
+    (dashboard,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert "Quarantined share (%) of the records accounted for" in body
+    assert "IF(q + FILL(a, 0) > 0, 100 * q / (q + FILL(a, 0)), 0)" in body
+    assert "alarm above" in body
+    assert "Quarantined records per second, by reason" in body
