@@ -149,6 +149,8 @@ def catalog_options(settings: JobSettings) -> dict[str, str]:
         "warehouse": settings.warehouse,
         # Glue keeps no archived table version per commit (one commit per checkpoint per table).
         "glue.skip-archive": "true",
+        # Optional endpoints, path-style access and region (none by default: absent on Managed Flink).
+        **dict(settings.catalog_properties),
     }
 
 
@@ -171,6 +173,8 @@ def msf_source_connector_options(settings: JobSettings) -> dict[str, str]:
         "warehouse": settings.warehouse or "",
         "catalog-database": settings.database,
         "catalog-table": settings.source_table,
+        # The connector builds its own catalog from these options (FlinkDynamicTableFactory.createTableLoader).
+        **dict(settings.catalog_properties),
     }
 
 
