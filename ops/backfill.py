@@ -132,6 +132,18 @@ def parse_day(text: str, flag: str) -> date:
         raise OpsError(f"{flag}: expected a UTC day as YYYY-MM-DD (got {text!r})") from None
 
 
+def check_days(first: date, last: date, *, today: date | None = None) -> None:
+    """The days a backfill may replace: in order, and before today (UTC)."""
+    if last < first:
+        raise OpsError(f"--to {last} is before --from {first}")
+    today = today or datetime.now(UTC).date()
+    if last >= today:
+        raise OpsError(
+            f"--to {last}: only days before today ({today}, UTC) can be backfilled: the stream still writes "
+            "today's windows, and an overwrite would replace the rows it commits meanwhile"
+        )
+
+
 def job_property_groups(detail: dict[str, Any]) -> list[dict[str, Any]]:
     """The application's property groups as deployed (DescribeApplication), in the file shape."""
     environment = detail.get("ApplicationConfigurationDescription", {}).get("EnvironmentPropertyDescriptions", {})
@@ -208,14 +220,7 @@ def backfill(
     name, region, database = config.flink.backfill_application_name, config.region, config.catalog.database_name
     following = following or Following()
     jobs = jobs or DashboardJobs(kda, name, region)
-    if last < first:
-        raise OpsError(f"--to {last} is before --from {first}")
-    today = today or datetime.now(UTC).date()
-    if last >= today:
-        raise OpsError(
-            f"--to {last}: only days before today ({today}, UTC) can be backfilled: the stream still writes "
-            "today's windows, and an overwrite would replace the rows it commits meanwhile"
-        )
+    check_days(first, last, today=today)
 
     detail = flink.describe(kda, name, region)
     if detail["ApplicationStatus"] != "READY":

@@ -285,6 +285,7 @@ def _run_aws(args: argparse.Namespace, env: Environment, aws: AwsFactory, out: T
             advance_watermark=args.advance_watermark,
         )
     if command == "backfill":
+        backfill.check_days(args.first, args.last)  # before any client is built
         return backfill.backfill(
             aws.client("kinesisanalyticsv2"),
             aws.catalog(env.config),

@@ -374,3 +374,12 @@ def test_the_job_state_comes_from_the_dashboards_rest_api(kda: Any) -> None:
         assert watcher() == ("RUNNING", 1, 4)  # the newest run of this job, one session for both calls
     finally:
         server.shutdown()
+
+
+def test_a_bad_range_through_the_cli_fails_before_any_aws_call() -> None:
+    """Checked before a client is built: a missing profile would otherwise be the first error."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["backfill", "--env", "prod", "--from", "2026-11-25", "--to", "2026-11-24", "--profile", "nonexistent"]
+    assert main(argv, out=out, err=err) == 1
+    assert err.getvalue() == "error: --to 2026-11-24 is before --from 2026-11-25\n"
+    assert out.getvalue() == ""
