@@ -118,9 +118,10 @@ ACKNOWLEDGMENTS: tuple[Acknowledgment, ...] = (
     Acknowledgment(
         _FLINK_POLICY,
         "AwsSolutions-IAM5[Resource::*]",
-        "Two statements only, both imposed by AWS: cloudwatch:PutMetricData has no resource type (scoped by the "
-        "cloudwatch:namespace condition to AWS/KinesisAnalytics), and the EC2 Describe* calls Managed Flink makes "
-        "to attach ENIs in the VPC support no resource-level permissions.",
+        "Three statements only, each imposed by AWS: cloudwatch:PutMetricData has no resource type (scoped by the "
+        "cloudwatch:namespace condition to AWS/KinesisAnalytics), the EC2 Describe* calls Managed Flink makes "
+        "to attach ENIs in the VPC support no resource-level permissions, and logs:DescribeLogGroups has no "
+        "resource type either (Service Authorization Reference); Managed Flink calls it to validate logging.",
     ),
     Acknowledgment(
         _FLINK_POLICY,
@@ -131,9 +132,10 @@ ACKNOWLEDGMENTS: tuple[Acknowledgment, ...] = (
     ),
     Acknowledgment(
         _FLINK_POLICY,
-        "AwsSolutions-IAM5[Resource::arn:aws:logs:{config.region}:{config.account}:log-group:*]",
-        "logs:DescribeLogGroups authorizes against the region's log groups as a whole; Managed Flink calls it to "
-        "validate the application's logging option (write access is limited to its own group and stream).",
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:{config.region}:{config.account}:log-group:"
+        "/aws/kinesis-analytics/{config.flink.application_name}:log-stream:*]",
+        "logs:DescribeLogStreams authorizes on the streams of a log group (log-group:NAME:log-stream:*); this is "
+        "the application's own group (Managed Flink 'Set up application logging'); writes go to its one stream.",
     ),
     Acknowledgment(
         _FLINK_POLICY,
