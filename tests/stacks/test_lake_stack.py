@@ -181,9 +181,8 @@ def test_archive_tiers_are_set_only_when_configured() -> None:
     import aws_cdk as cdk
     from aws_cdk import assertions
 
-    from cdk_constructs.lake_storage import LakeStorage
-
     from app import cdk_json_context
+    from cdk_constructs.lake_storage import LakeStorage
 
     app = cdk.App(context=cdk_json_context())  # the feature flags of cdk.json, as the real app has them
     stack = cdk.Stack(app, "Opt", env=cdk.Environment(account="111111111111", region="eu-west-1"))
