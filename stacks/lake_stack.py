@@ -20,20 +20,27 @@ class LakeStack(Stack):
             termination_protection=config.termination_protection,
         )
         lake = config.lake
+        tiering = lake.intelligent_tiering  # the archive tiers are opt-in: None leaves them off
         self.storage = LakeStorage(
             self,
             "Lake",
             bucket_name=config.lake_bucket_name,
             access_log_bucket_name=config.access_log_bucket_name,
-            archive_access_after=Duration.days(lake.intelligent_tiering.archive_access_days),
-            deep_archive_access_after=Duration.days(lake.intelligent_tiering.deep_archive_access_days),
+            archive_access_after=Duration.days(tiering.archive_access_days) if tiering else None,
+            deep_archive_access_after=Duration.days(tiering.deep_archive_access_days) if tiering else None,
             noncurrent_version_expiration=Duration.days(lake.noncurrent_version_expiration_days),
             abort_incomplete_multipart_upload_after=Duration.days(lake.abort_incomplete_multipart_upload_days),
             access_log_expiration=Duration.days(lake.access_log_expiration_days),
             removal_policy=removal_policy(config),
+            # A stack deletes a bucket only once it is empty: with destroy, empty it first.
+            auto_delete_objects=config.removal_policy == "destroy",
         )
 
 
 def removal_policy(config: EnvironmentConfig) -> RemovalPolicy:
-    """RETAIN unless the environment's file says ``removal_policy: destroy`` explicitly."""
-    return RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
+    """Kept on update and delete unless the environment's file says ``removal_policy: destroy`` explicitly.
+
+    RETAIN_ON_UPDATE_OR_DELETE (DeletionPolicy RetainExceptOnCreate), not RETAIN: a resource whose stack
+    fails its first create is removed with the rollback, so the retry does not fail on a fixed-name bucket,
+    key alias or log group that RETAIN would have left behind ("already exists")."""
+    return RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE

@@ -48,6 +48,9 @@ class UnilakeStage(Stage):
             network=self.network.network,
             lake_key=self.lake.storage.key,
         )
+        # The job loads its source and sink tables at start: deploy it after the shards that create them.
+        for shard in self.catalog_shards.values():
+            self.streaming.add_stack_dependency(shard, "the job reads and commits to the tables of the shards")
         self.lake.storage.allow_managed_flink_encryption(
             self.lake.format_arn(
                 service="kinesisanalytics", resource="application", resource_name=config.flink.application_name

@@ -72,10 +72,49 @@ def job_settings(config: EnvironmentConfig, tables: tuple[TableSpec, ...]) -> di
     }
 
 
+JAR_GUARD_PARAMETER = "DependencyJarMissing"
+
+
+def refuse_deploy_without_jar(stack: Stack, *, jar_present: bool) -> CfnParameter | None:
+    """CloudFormation refuses the stack, before changing anything, when the job zip lacks the jar.
+
+    Without the jar the template carries a parameter whose default says so and a rule asserting it does not;
+    with the jar it carries neither. The parameter exists only in templates that cannot deploy, so no deployed
+    stack ever has a value of it: the CDK CLI's UsePreviousValue (which it applies to every parameter of the
+    deployed stack it is not given) cannot carry an old "the jar is there" into a deploy of a zip without it,
+    and the rule holds on every deploy, not only the first. Synth, tests and cfn-lint work either way.
+    """
+    if jar_present:
+        return None
+    parameter = CfnParameter(
+        stack,
+        JAR_GUARD_PARAMETER,
+        type="String",
+        default="true",
+        allowed_values=["true"],
+        description=f"Set by synth: the Flink job zip lacks lib/{job.DEPENDENCY_JAR_NAME}",
+    )
+    CfnRule(
+        stack,
+        "RefuseArtifactWithoutDependencyJar",
+        assertions=[
+            CfnRuleAssertion(
+                assert_=Fn.condition_not(Fn.condition_equals(parameter.value_as_string, "true")),
+                assert_description=(
+                    f"The Flink job zip has no lib/{job.DEPENDENCY_JAR_NAME} (Iceberg runtime, AWS bundle), "
+                    "so Managed Flink could not run it. Build the jar with `mvn -f flink_app/pom.xml package` "
+                    "(see flink_app/README.md), synthesize again, then deploy."
+                ),
+            )
+        ],
+    )
+    return parameter
+
+
 class StreamingStack(Stack):
     code: s3_assets.Asset
     flink: FlinkApplication
-    jar_guard: CfnParameter
+    jar_guard: CfnParameter | None
     starter_log_key: kms.Key
     starter: ApplicationStarter
 
@@ -162,39 +201,13 @@ class StreamingStack(Stack):
             update_token=update_token,
             log_retention=retention(config.flink.log_retention_days),
             log_encryption_key=self.starter_log_key,
+            application_key=self.flink.encryption_key,
+            log_removal_policy=removal_policy(config),
         )
         self.starter.resource.node.add_dependency(self.flink.logging_option)
 
-    def _refuse_deploy_without_jar(self) -> CfnParameter:
-        """CloudFormation refuses the stack, before changing anything, when the zip lacks the jar.
-
-        A template rule asserts the parameter synth sets from the presence of the jar: synth, tests and
-        cfn-lint work without it; a create or update of the stack fails with the assertion's message.
-        """
-        present = DEPENDENCY_JAR.is_file()
-        parameter = CfnParameter(
-            self,
-            "DependencyJarBundled",
-            type="String",
-            default="yes" if present else "no",
-            allowed_values=["yes", "no"],
-            description=f"Whether the job zip carries lib/{job.DEPENDENCY_JAR_NAME} (set by synth)",
-        )
-        CfnRule(
-            self,
-            "RefuseArtifactWithoutDependencyJar",
-            assertions=[
-                CfnRuleAssertion(
-                    assert_=Fn.condition_equals(parameter.value_as_string, "yes"),
-                    assert_description=(
-                        f"The Flink job zip has no lib/{job.DEPENDENCY_JAR_NAME} (Iceberg runtime, AWS bundle), "
-                        "so Managed Flink could not run it. Build the jar with `mvn -f flink_app/pom.xml package` "
-                        "(see flink_app/README.md), synthesize again, then deploy."
-                    ),
-                )
-            ],
-        )
-        return parameter
+    def _refuse_deploy_without_jar(self) -> CfnParameter | None:
+        return refuse_deploy_without_jar(self, jar_present=DEPENDENCY_JAR.is_file())
 
     def _grant_tables(self, config: EnvironmentConfig, settings: dict[str, object], key: kms.IKey) -> None:
         """Exactly the tables the job's settings name: its source, and its three sinks. Other tables of the

@@ -108,7 +108,9 @@ class IntelligentTiering(_Frozen):
 
 
 class LakeConfig(_Frozen):
-    intelligent_tiering: IntelligentTiering = IntelligentTiering()
+    # Off unless set: an object in an archive tier cannot be read until restored (backfills, compaction and
+    # time travel over old partitions would fail with InvalidObjectState).
+    intelligent_tiering: IntelligentTiering | None = None
     noncurrent_version_expiration_days: PositiveDays = 30
     abort_incomplete_multipart_upload_days: PositiveDays = 7
     access_log_expiration_days: PositiveDays = 365
