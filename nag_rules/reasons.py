@@ -49,7 +49,7 @@ FLINK_DESCRIBE_LOG_GROUPS: Final = (
     "validate the application's logging option (write access is limited to its own group and stream)."
 )
 
-# --- a grant on the files of named lake tables (cdk_constructs/lake_table_access.py) ----------------
+# --- a grant on the files of named lake tables (cdk_constructs/lake_table_access.py) -------------------
 
 TABLE_FILES: Final = (
     "Iceberg data and metadata file names are generated at run time; access is limited to the files under "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from constructs import Construct
 
 from cdk_constructs.lake_storage import LakeStorage
@@ -30,10 +30,5 @@ class LakeStack(Stack):
             noncurrent_version_expiration=Duration.days(lake.noncurrent_version_expiration_days),
             abort_incomplete_multipart_upload_after=Duration.days(lake.abort_incomplete_multipart_upload_days),
             access_log_expiration=Duration.days(lake.access_log_expiration_days),
-            removal_policy=removal_policy(config),
+            removal_policy=config.cdk_removal_policy,
         )
-
-
-def removal_policy(config: EnvironmentConfig) -> RemovalPolicy:
-    """RETAIN unless the environment's file says ``removal_policy: destroy`` explicitly."""
-    return RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
