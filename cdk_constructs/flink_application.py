@@ -65,7 +65,7 @@ class FlinkApplication(Construct):
         log_level: str = "INFO",
         log_retention_days: int = 90,
         encryption_key: kms.IKey | None = None,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)

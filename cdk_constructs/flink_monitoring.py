@@ -58,7 +58,7 @@ class FlinkMonitoring(Construct):
         thresholds: Thresholds,
         freshness_bounds: Mapping[str, int],
         alarm_emails: Sequence[str] = (),
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         """``freshness_bounds``: per source table, the seconds within which new data reaches the sinks."""
         super().__init__(scope, construct_id)

@@ -50,7 +50,7 @@ FLINK_DESCRIBE_LOG_STREAMS: Final = (
     "the application's own group (Managed Flink 'Set up application logging'); writes go to its one stream."
 )
 
-# --- a grant on the files of named lake tables (cdk_constructs/lake_table_access.py) ----------------
+# --- a grant on the files of named lake tables (cdk_constructs/lake_table_access.py) -------------------
 
 TABLE_FILES: Final = (
     "Iceberg data and metadata file names are generated at run time; access is limited to the files under "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from constructs import Construct
 
 from cdk_constructs.lake_storage import LakeStorage
@@ -31,16 +31,7 @@ class LakeStack(Stack):
             noncurrent_version_expiration=Duration.days(lake.noncurrent_version_expiration_days),
             abort_incomplete_multipart_upload_after=Duration.days(lake.abort_incomplete_multipart_upload_days),
             access_log_expiration=Duration.days(lake.access_log_expiration_days),
-            removal_policy=removal_policy(config),
+            removal_policy=config.cdk_removal_policy,
             # A stack deletes a bucket only once it is empty: with destroy, empty it first.
             auto_delete_objects=config.removal_policy == "destroy",
         )
-
-
-def removal_policy(config: EnvironmentConfig) -> RemovalPolicy:
-    """Kept on update and delete unless the environment's file says ``removal_policy: destroy`` explicitly.
-
-    RETAIN_ON_UPDATE_OR_DELETE (DeletionPolicy RetainExceptOnCreate), not RETAIN: a resource whose stack
-    fails its first create is removed with the rollback, so the retry does not fail on a fixed-name bucket,
-    key alias or log group that RETAIN would have left behind ("already exists")."""
-    return RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE

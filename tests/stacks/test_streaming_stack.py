@@ -230,7 +230,7 @@ def test_no_arn_in_the_infrastructure_code_hard_codes_the_aws_partition() -> Non
 
 def test_the_code_asset_holds_only_what_managed_flink_runs(synthesis: Synthesis) -> None:
     stack = synthesis.stack("prod", "streaming")
-    asset_dir = synthesis.outdir / f"asset.{stack.code.asset_hash}"
+    asset_dir = synthesis.outdir / f"asset.{stack.code.asset.asset_hash}"
     files = {str(p.relative_to(asset_dir)) for p in asset_dir.rglob("*") if p.is_file()}
     assert "main.py" in files
     assert any(f.startswith("unilake_job/") for f in files)
