@@ -174,8 +174,7 @@ class EnvironmentModel:
 
 def environment_model(synthesis: Synthesis, env: str) -> EnvironmentModel:
     from cdk_constructs.network import cdk_asset_bucket_name
-    from flink_app.unilake_job import properties as job
-    from stacks.streaming_stack import job_settings
+    from stacks.streaming_stack import StreamingStack
 
     stage = synthesis.stages[env]
     config = stage.config
@@ -184,9 +183,9 @@ def environment_model(synthesis: Synthesis, env: str) -> EnvironmentModel:
         if env_name == env:
             stacks[stack.stack_name] = StackTemplate(stack.stack_name, synthesis.template_json(env, stack.node.id))
     templates = EnvironmentTemplates(account=config.account, region=config.region, stacks=stacks)
-    settings = job_settings(config, stage.tables)
     streaming = synthesis.stack(env, "streaming")
-    code = streaming.node.find_child("JobCode")
+    assert isinstance(streaming, StreamingStack)
+    settings, code = streaming.settings, streaming.code.asset
     values = {
         "partition": templates.partition,
         "account": config.account,
@@ -194,13 +193,13 @@ def environment_model(synthesis: Synthesis, env: str) -> EnvironmentModel:
         "lake_bucket": config.lake_bucket_name,
         "access_log_bucket": config.access_log_bucket_name,
         "database": config.catalog.database_name,
-        "source_table": str(settings[job.KEY_SOURCE_TABLE]),
-        "sales_table": str(settings[job.KEY_SINK_SALES_TABLE]),
-        "fraud_table": str(settings[job.KEY_SINK_FRAUD_TABLE]),
-        "quarantine_table": str(settings[job.KEY_SINK_QUARANTINE_TABLE]),
+        "source_table": settings.source_table,
+        "sales_table": settings.sales_table,
+        "fraud_table": settings.fraud_table,
+        "quarantine_table": settings.quarantine_table,
         "application": config.flink.application_name,
         "asset_bucket": cdk_asset_bucket_name(config.account, config.region),
-        "code_object_key": str(code.s3_object_key),  # type: ignore[attr-defined]
+        "code_object_key": code.s3_object_key,
     }
     return EnvironmentModel(name=env, templates=templates, values=values, synthesis=synthesis)
 
