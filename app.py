@@ -23,6 +23,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, 
 
 from nag_rules.acknowledgments import StaleAcknowledgmentError, check_acknowledgments
 from nag_rules.pack import UnilakeChecks
+from stacks.job_settings import RegistryMismatchError
 from stacks.stage import UnilakeStage
 from stacks.streaming_stack import DEPENDENCY_JAR
 from unilake_config import ConfigError, Environment, load_environments
@@ -99,7 +100,11 @@ def main() -> int:
             file=sys.stderr,
         )
     outdir = os.environ.get("CDK_OUTDIR", str(ROOT / "cdk.out"))
-    app = build_app(environments=environments, context=context, outdir=outdir, builtin_validation=builtin)
+    try:
+        app = build_app(environments=environments, context=context, outdir=outdir, builtin_validation=builtin)
+    except RegistryMismatchError as error:  # the registry lacks a table the job reads or writes
+        print(f"unilake: invalid configuration, nothing synthesized:\n{config_dir / str(error)}", file=sys.stderr)
+        return 2
     try:
         app.synth()
     except RuntimeError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisanalyticsv2 as msf
@@ -42,6 +42,7 @@ class FlinkApplication(Construct):
     log_stream: logs.LogStream
     application: msf.CfnApplication
     logging_option: msf.CfnApplicationCloudWatchLoggingOption
+    encryption_key: kms.IKey | None
 
     def __init__(
         self,
@@ -64,7 +65,7 @@ class FlinkApplication(Construct):
         log_level: str = "INFO",
         log_retention_days: int = 90,
         encryption_key: kms.IKey | None = None,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -120,11 +121,13 @@ class FlinkApplication(Construct):
             subnets=subnets,
         )
 
+        # The key the application's state is encrypted with (None: an AWS owned key).
+        self.encryption_key = encryption_key if runtime in CMK_RUNTIMES else None
         encryption = (
             msf.CfnApplication.ApplicationEncryptionConfigurationProperty(
-                key_type="CUSTOMER_MANAGED_KEY", key_id=encryption_key.key_arn
+                key_type="CUSTOMER_MANAGED_KEY", key_id=self.encryption_key.key_arn
             )
-            if encryption_key is not None and runtime in CMK_RUNTIMES
+            if self.encryption_key is not None
             else None
         )
         selected = vpc.select_subnets(
@@ -213,23 +216,26 @@ class FlinkApplication(Construct):
             )
         )
         self.add_to_policy(
-            iam.PolicyStatement(
-                sid="WriteApplicationLogs",
-                actions=["logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[log_group_arn, log_stream_arn],
-            )
+            iam.PolicyStatement(sid="WriteApplicationLogs", actions=["logs:PutLogEvents"], resources=[log_stream_arn])
         )
-        # logs:DescribeLogGroups authorizes against every log group of the region (AWS Service
-        # Authorization Reference for CloudWatch Logs); Managed Flink calls it to validate logging.
-        every_log_group = stack.format_arn(
-            service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
-        )
+        # DescribeLogStreams authorizes on the streams of the group, log-group:NAME:log-stream:*
+        # (Managed Flink developer guide "Set up application logging"), not on the group's own ARN.
+        log_streams = f"{log_group_arn}:log-stream:*"
         self.add_to_policy(
             iam.PolicyStatement(
-                sid="DescribeLogGroups", actions=["logs:DescribeLogGroups"], resources=[every_log_group]
+                sid="DescribeApplicationLogStreams", actions=["logs:DescribeLogStreams"], resources=[log_streams]
             )
         )
-        acknowledge_wildcard_resources(self.policy, [every_log_group], reason=reasons.FLINK_DESCRIBE_LOG_GROUPS)
+        acknowledge_wildcard_resources(self.policy, [log_streams], reason=reasons.FLINK_DESCRIBE_LOG_STREAMS)
+        self.add_to_policy(
+            iam.PolicyStatement(
+                sid="DescribeLogGroups",
+                actions=["logs:DescribeLogGroups"],
+                # The Service Authorization Reference lists no resource type for logs:DescribeLogGroups: only
+                # Resource "*" grants it (imposed by AWS). Managed Flink calls it to validate logging.
+                resources=["*"],
+            )
+        )
         self.add_to_policy(
             iam.PolicyStatement(
                 sid="PublishMetricsToTheFlinkNamespaceOnly",

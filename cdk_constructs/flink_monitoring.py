@@ -58,7 +58,7 @@ class FlinkMonitoring(Construct):
         thresholds: Thresholds,
         freshness_bounds: Mapping[str, int],
         alarm_emails: Sequence[str] = (),
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         """``freshness_bounds``: per source table, the seconds within which new data reaches the sinks."""
         super().__init__(scope, construct_id)
@@ -89,6 +89,21 @@ class FlinkMonitoring(Construct):
             display_name=f"unilake alarms: {application_name}",
             master_key=self.topic_key,
             enforce_ssl=True,
+        )
+        # The topic policy (TLS only) replaces SNS's default policy, so CloudWatch alarms must be allowed
+        # explicitly, for this account's alarms only (CloudWatch user guide "Using Amazon CloudWatch alarms";
+        # SNS developer guide "Configure KMS permissions for AWS services").
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsOfThisAccount",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": stack.format_arn(service="cloudwatch", resource="alarm:*")},
+                },
+            )
         )
         for email in alarm_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))

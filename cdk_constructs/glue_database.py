@@ -26,7 +26,7 @@ class GlueDatabase(Construct):
         database_name: str,
         location_uri: str,
         description: str,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         super().__init__(scope, construct_id)
         self.database_name = database_name

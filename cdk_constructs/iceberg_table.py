@@ -80,7 +80,7 @@ class IcebergTable(Construct):
         table: TableSpec,
         database_name: str,
         location: str,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table

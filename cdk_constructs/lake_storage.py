@@ -3,11 +3,20 @@
 Secure defaults live here so no caller can forget them: SSE-KMS with the lake key and S3
 Bucket Keys, versioning, Block Public Access, ACLs disabled, TLS 1.2+ only, and a policy that
 refuses object writes asking for another encryption or another key.
+
+Writes that ask for no encryption at all are allowed and encrypted by the bucket's default (the lake
+key): Iceberg's S3FileIO (``s3.sse.type`` defaults to ``none``), Glue's table optimizers, Glue writing a
+new table's first metadata file and S3 server access log delivery send no SSE header. The deny
+statements therefore only fire when a header is present (``Null: false``): a ``...IfExists`` or negated
+operator alone is true when the key is absent and would refuse every one of those writes (IAM user guide,
+"Condition operators"). tests/access_matrix checks both sides with an IAM simulator.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from typing import Any
+
+from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -33,14 +42,20 @@ class LakeStorage(Construct):
         *,
         bucket_name: str,
         access_log_bucket_name: str,
-        archive_access_after: Duration,
-        deep_archive_access_after: Duration,
         noncurrent_version_expiration: Duration,
         abort_incomplete_multipart_upload_after: Duration,
         access_log_expiration: Duration,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        archive_access_after: Duration | None = None,
+        deep_archive_access_after: Duration | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        auto_delete_objects: bool = False,
     ) -> None:
+        """``archive_access_after``/``deep_archive_access_after``: S3 Intelligent-Tiering's asynchronous archive
+        tiers, off unless given (an archived Iceberg file cannot be read until it is restored).
+        ``auto_delete_objects``: empty the buckets when the stack deletes them (only with ``DESTROY``)."""
         super().__init__(scope, construct_id)
+        if auto_delete_objects and removal_policy != RemovalPolicy.DESTROY:
+            raise ValueError("auto_delete_objects empties buckets on delete: only with RemovalPolicy.DESTROY")
         account = Stack.of(self).account
 
         self.key = kms.Key(
@@ -68,6 +83,7 @@ class LakeStorage(Construct):
             "AccessLogs",
             bucket_name=access_log_bucket_name,
             removal_policy=removal_policy,
+            auto_delete_objects=auto_delete_objects,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-access-logs",
@@ -82,6 +98,7 @@ class LakeStorage(Construct):
             "Bucket",
             bucket_name=bucket_name,
             removal_policy=removal_policy,
+            auto_delete_objects=auto_delete_objects,
             server_access_logs_bucket=self.access_log_bucket,
             server_access_logs_prefix=f"s3/{bucket_name}/",
             intelligent_tiering_configurations=[
@@ -90,7 +107,9 @@ class LakeStorage(Construct):
                     archive_access_tier_time=archive_access_after,
                     deep_archive_access_tier_time=deep_archive_access_after,
                 )
-            ],
+            ]
+            if archive_access_after is not None or deep_archive_access_after is not None
+            else None,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="intelligent-tiering-from-day-0",
@@ -109,28 +128,69 @@ class LakeStorage(Construct):
             ],
         )
 
+        if auto_delete_objects:
+            self._drop_redundant_depends_on()
+
+    def _drop_redundant_depends_on(self) -> None:
+        """CDK's provider for ``auto_delete_objects`` gives its handler a DependsOn on its role that the
+        handler's ``Fn::GetAtt`` on that role already implies (cfn-lint W3005)."""
+        provider = Stack.of(self).node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
+        if provider is None:
+            return
+        handler, role = provider.node.try_find_child("Handler"), provider.node.try_find_child("Role")
+        if isinstance(handler, CfnResource) and isinstance(role, CfnResource):
+            handler.remove_resource_dependency(role)
+
     def allow_managed_flink_encryption(self, *application_arns: str) -> None:
-        """Let Managed Flink encrypt these applications' state at rest with the lake key. Both service
-        principals must be in the key policy (AWS: "Managing CMK using APIs", Managed Service for Apache
-        Flink developer guide); scoped to this account and these applications (one statement: Sids are
-        unique in a policy)."""
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowManagedFlinkApplicationEncryption",
-                principals=[
-                    iam.ServicePrincipal("kinesisanalytics.amazonaws.com"),
-                    iam.ServicePrincipal("infrastructure.kinesisanalytics.amazonaws.com"),
-                ],
-                actions=["kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant"],
-                resources=["*"],  # in a key policy "*" means "this key"
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
-                    "ArnEquals": {
-                        "aws:SourceArn": application_arns[0] if len(application_arns) == 1 else list(application_arns)
-                    },
+        """Let Managed Flink encrypt these applications' state at rest with the lake key: the key policy
+        statements AWS documents for the two service principals, with their conditions as documented
+        (Managed Flink developer guide, "Managing CMK using APIs", manage-cmk-api.html): DescribeKey and the
+        durable state's GenerateDataKey are tied to the application by ``aws:SourceArn``/``aws:SourceAccount``;
+        the durable state's Decrypt and the running state's Decrypt, GenerateDataKeyWithoutPlaintext and
+        CreateGrant (Decrypt grants only) by the encryption context ``aws:kinesisanalytics:arn``. Several
+        applications share the statements (Sids are unique in a policy): each condition on the application's
+        ARN lists them all, and a condition key with several values matches any of them (IAM: "Multiple
+        values in a condition key")."""
+        if not application_arns:
+            raise ValueError("allow_managed_flink_encryption: name at least one application ARN")
+        account = Stack.of(self).account
+        service = iam.ServicePrincipal("kinesisanalytics.amazonaws.com")
+        infrastructure = iam.ServicePrincipal("infrastructure.kinesisanalytics.amazonaws.com")
+        arns: str | list[str] = application_arns[0] if len(application_arns) == 1 else list(application_arns)
+        source: dict[str, object] = {"aws:SourceArn": arns, "aws:SourceAccount": account}
+        context: dict[str, object] = {"kms:EncryptionContext:aws:kinesisanalytics:arn": arns}
+        statements: dict[str, tuple[list[iam.IPrincipal], list[str], dict[str, Any]]] = {
+            "AllowMSFServiceToDescribeKey": ([service, infrastructure], ["kms:DescribeKey"], {"StringEquals": source}),
+            "AllowMSFServiceToGenerateDataKeyForDurableState": (
+                [service],
+                ["kms:GenerateDataKey"],
+                {"StringEquals": {**source, **context}},
+            ),
+            "AllowMSFServiceToDecryptForDurableState": ([service], ["kms:Decrypt"], {"StringEquals": context}),
+            "AllowMSFServiceToUseKeyForRunningState": (
+                [infrastructure],
+                ["kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext"],
+                {"StringEquals": context},
+            ),
+            "AllowMSFServiceToCreateGrantForRunningState": (
+                [infrastructure],
+                ["kms:CreateGrant"],
+                {
+                    "StringEquals": {**context, "kms:GrantConstraintType": "EncryptionContextSubset"},
+                    "ForAllValues:StringEquals": {"kms:GrantOperations": "Decrypt"},
                 },
+            ),
+        }
+        for sid, (principals, actions, conditions) in statements.items():
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=list(principals),
+                    actions=actions,
+                    resources=["*"],  # in a key policy "*" means "this key"
+                    conditions=conditions,
+                )
             )
-        )
 
     def _bucket(self, construct_id: str, *, bucket_name: str, **props: object) -> s3.Bucket:
         bucket = s3.Bucket(
@@ -153,26 +213,26 @@ class LakeStorage(Construct):
             reason=reasons.REPLICATION,
         )
         objects = bucket.arn_for_objects("*")
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyObjectWritesWithAnotherEncryption",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[objects],
-                conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+        sse, sse_key = "s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id"
+        # Each deny needs its header present (Null: false); see the module docstring.
+        denies = {
+            "DenyObjectWritesWithAnotherEncryption": {"StringNotEquals": {sse: "aws:kms"}, "Null": {sse: "false"}},
+            "DenyObjectWritesWithAnotherKey": {
+                "StringNotEquals": {sse_key: self.key.key_arn},
+                "Null": {sse_key: "false"},
+            },
+            # aws:kms without a key id means the AWS managed key aws/s3 (S3 API reference, PutObject).
+            "DenyObjectWritesWithTheAwsManagedKey": {"StringEquals": {sse: "aws:kms"}, "Null": {sse_key: "true"}},
+        }
+        for sid, conditions in denies.items():
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=[objects],
+                    conditions=conditions,
+                )
             )
-        )
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyObjectWritesWithAnotherKey",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[objects],
-                conditions={
-                    "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn}
-                },
-            )
-        )
         return bucket

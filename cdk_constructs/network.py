@@ -71,7 +71,7 @@ class Network(Construct):
         flow_log_group_name: str,
         flow_log_retention_days: int,
         s3_bucket_names: Sequence[str],
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         """``cidr`` must be the literal CIDR string (not a token): it is also the endpoint security
         group's only ingress source, which cdk-nag's EC23 must be able to read. ``s3_bucket_names``

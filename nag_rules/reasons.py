@@ -35,21 +35,22 @@ OPTIMIZER_LOGS: Final = (
 # --- the Managed Flink application's service role (cdk_constructs/flink_application.py) -------------
 
 FLINK_NO_RESOURCE_TYPE: Final = (
-    "Two statements only, both imposed by AWS: cloudwatch:PutMetricData has no resource type (scoped by the "
-    "cloudwatch:namespace condition to AWS/KinesisAnalytics), and the EC2 Describe* calls Managed Flink makes "
-    "to attach ENIs in the VPC support no resource-level permissions."
+    "Three statements only, each imposed by AWS: cloudwatch:PutMetricData has no resource type (scoped by the "
+    "cloudwatch:namespace condition to AWS/KinesisAnalytics), the EC2 Describe* calls Managed Flink makes "
+    "to attach ENIs in the VPC support no resource-level permissions, and logs:DescribeLogGroups has no "
+    "resource type either (Service Authorization Reference); Managed Flink calls it to validate logging."
 )
 FLINK_ENIS: Final = (
     "Managed Flink creates and deletes the application's ENIs at run time, so their ids are unknown; "
     "CreateNetworkInterface is limited to our isolated subnets and security group, and "
     "Delete/CreateNetworkInterfacePermission to ENIs in our VPC (ec2:Vpc condition)."
 )
-FLINK_DESCRIBE_LOG_GROUPS: Final = (
-    "logs:DescribeLogGroups authorizes against the region's log groups as a whole; Managed Flink calls it to "
-    "validate the application's logging option (write access is limited to its own group and stream)."
+FLINK_DESCRIBE_LOG_STREAMS: Final = (
+    "logs:DescribeLogStreams authorizes on the streams of a log group (log-group:NAME:log-stream:*); this is "
+    "the application's own group (Managed Flink 'Set up application logging'); writes go to its one stream."
 )
 
-# --- a grant on the files of named lake tables (cdk_constructs/lake_table_access.py) ----------------
+# --- a grant on the files of named lake tables (cdk_constructs/lake_table_access.py) -------------------
 
 BACKFILL_NO_SNAPSHOTS: Final = (
     "Application snapshots are off on the backfill application only: a bounded batch job has no state to "

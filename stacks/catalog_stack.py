@@ -29,8 +29,6 @@ from cdk_constructs.iceberg_table import IcebergTable
 from cdk_constructs.table_maintenance import OPTIMIZER_TYPES, TableMaintenance, TableOptimizerRole
 from unilake_config import EnvironmentConfig, TableSpec
 
-from .lake_stack import removal_policy
-
 MAX_RESOURCES = 450
 MAX_TEMPLATE_BYTES = 800 * 1024
 RESOURCES_PER_TABLE = 1 + len(OPTIMIZER_TYPES)  # AWS::Glue::Table + one AWS::Glue::TableOptimizer per type
@@ -152,7 +150,7 @@ class CatalogStack(Stack):
             database_name=database_name,
             location_uri=config.database_location,
             description=f"unilake {config.name}: Iceberg tables declared in config/tables.yaml",
-            removal_policy=removal_policy(config),
+            removal_policy=config.cdk_removal_policy,
         )
         self.optimizer_role_name = optimizer_role_name(config)
         self.optimizer_role = TableOptimizerRole(
@@ -216,7 +214,7 @@ class CatalogShardStack(Stack):
                 table=table,
                 database_name=database_name,
                 location=config.table_location(table.name),
-                removal_policy=removal_policy(config),
+                removal_policy=config.cdk_removal_policy,
             )
             maintenance = TableMaintenance(
                 iceberg,

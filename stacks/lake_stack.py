@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from constructs import Construct
 
 from cdk_constructs.lake_storage import LakeStorage
@@ -20,20 +20,18 @@ class LakeStack(Stack):
             termination_protection=config.termination_protection,
         )
         lake = config.lake
+        tiering = lake.intelligent_tiering  # the archive tiers are opt-in: None leaves them off
         self.storage = LakeStorage(
             self,
             "Lake",
             bucket_name=config.lake_bucket_name,
             access_log_bucket_name=config.access_log_bucket_name,
-            archive_access_after=Duration.days(lake.intelligent_tiering.archive_access_days),
-            deep_archive_access_after=Duration.days(lake.intelligent_tiering.deep_archive_access_days),
+            archive_access_after=Duration.days(tiering.archive_access_days) if tiering else None,
+            deep_archive_access_after=Duration.days(tiering.deep_archive_access_days) if tiering else None,
             noncurrent_version_expiration=Duration.days(lake.noncurrent_version_expiration_days),
             abort_incomplete_multipart_upload_after=Duration.days(lake.abort_incomplete_multipart_upload_days),
             access_log_expiration=Duration.days(lake.access_log_expiration_days),
-            removal_policy=removal_policy(config),
+            removal_policy=config.cdk_removal_policy,
+            # A stack deletes a bucket only once it is empty: with destroy, empty it first.
+            auto_delete_objects=config.removal_policy == "destroy",
         )
-
-
-def removal_policy(config: EnvironmentConfig) -> RemovalPolicy:
-    """RETAIN unless the environment's file says ``removal_policy: destroy`` explicitly."""
-    return RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN

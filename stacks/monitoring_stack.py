@@ -9,8 +9,6 @@ from cdk_constructs.flink_monitoring import FlinkMonitoring, Thresholds
 from unilake_config import EnvironmentConfig, TableSpec
 from unilake_config.flink_metrics import freshness_bound_seconds
 
-from .lake_stack import removal_policy
-
 
 class MonitoringStack(Stack):
     monitoring: FlinkMonitoring
@@ -41,5 +39,5 @@ class MonitoringStack(Stack):
                 if table.streaming is not None
             },
             alarm_emails=config.monitoring.alarm_emails,
-            removal_policy=removal_policy(config),
+            removal_policy=config.cdk_removal_policy,
         )

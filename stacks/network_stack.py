@@ -8,8 +8,6 @@ from constructs import Construct
 from cdk_constructs.network import Network
 from unilake_config import EnvironmentConfig
 
-from .lake_stack import removal_policy
-
 
 def flow_log_group_name(config: EnvironmentConfig) -> str:
     return f"/unilake/{config.name}/vpc-flow-logs"
@@ -35,7 +33,7 @@ class NetworkStack(Stack):
             flow_log_retention_days=config.network.flow_log_retention_days,
             # Fixed names, so the network does not wait for the lake stack (config.lake_bucket_name).
             s3_bucket_names=[config.lake_bucket_name],
-            removal_policy=removal_policy(config),
+            removal_policy=config.cdk_removal_policy,
         )
         self._drop_redundant_depends_on()
 

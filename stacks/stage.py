@@ -50,14 +50,17 @@ class UnilakeStage(Stage):
             network=self.network.network,
             lake_key=self.lake.storage.key,
         )
+        # The job loads its source and sink tables at start: deploy it after the shards that create them.
+        for shard in self.catalog_shards.values():
+            self.streaming.add_stack_dependency(shard, "the job reads and commits to the tables of the shards")
         self.backfill = BackfillStack(
             self,
             "backfill",
             config=config,
-            tables=environment.tables,
             network=self.network.network,
             lake_key=self.lake.storage.key,
             code=self.streaming.code,
+            settings=self.streaming.settings,
         )
         self.backfill.add_dependency(self.streaming)  # the code asset and its jar check are the streaming stack's
         self.lake.storage.allow_managed_flink_encryption(

@@ -48,7 +48,9 @@ def test_invalid_config_gives_one_clear_error_and_no_traceback(tmp_path: Path, b
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert lines[0] == "unilake: invalid configuration, nothing synthesized:"
-    assert lines[1].startswith(f"{bad_config}/environments/prod.yaml: network.cidr: '10.30.0.0/33' is not an IPv4")
+    # the app runs in tmp_path, so the file is named relative to it, as a user in the project folder sees it
+    relative = bad_config.relative_to(tmp_path)
+    assert lines[1].startswith(f"{relative}/environments/prod.yaml: network.cidr: '10.30.0.0/33' is not an IPv4")
     assert len(lines) == 2
     assert not outdir.exists()
 
@@ -59,3 +61,25 @@ def test_unknown_environment_is_refused(tmp_path: Path) -> None:
     assert "unknown environment 'qa' (known: dev, prod, staging)" in result.stderr
     assert "Traceback" not in result.stderr
     assert not outdir.exists()
+
+
+def test_a_registry_without_a_table_the_job_writes_is_refused(tmp_path: Path) -> None:
+    import yaml
+
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    registry = config / "tables.yaml"
+    data = yaml.safe_load(registry.read_text())
+    data["tables"] = [table for table in data["tables"] if table["name"] != "quarantine"]
+    registry.write_text(yaml.safe_dump(data, sort_keys=False))
+    from app import cdk_json_context
+
+    context = {**cdk_json_context(ROOT), "config_dir": str(config), "environments": "dev"}
+    result, outdir = run_app(tmp_path, context)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        f"unilake: invalid configuration, nothing synthesized:\n{config}/tables.yaml: the job writes 'quarantine', "
+        "which is not a sink table of the registry"
+    ) in result.stderr
+    assert not list(outdir.glob("**/*.template.json"))

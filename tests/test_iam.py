@@ -16,6 +16,7 @@ STAR_RESOURCE_ALLOWED: dict[str, str] = {
     "ec2:DescribeSecurityGroups": "EC2 Describe* supports no resource-level permissions",
     "ec2:DescribeDhcpOptions": "EC2 Describe* supports no resource-level permissions",
     "ec2:DescribeNetworkInterfaces": "EC2 Describe* supports no resource-level permissions",
+    "logs:DescribeLogGroups": "no resource type (Service Authorization Reference); Managed Flink validates logging",
 }
 POLICY_TYPES = {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"}
 

@@ -12,12 +12,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
 from types import MappingProxyType
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import botocore.session
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .durations import Seconds
+
+if TYPE_CHECKING:
+    from aws_cdk import RemovalPolicy
 
 # The key prefix of the Iceberg warehouse in the lake bucket.
 WAREHOUSE_PREFIX = "warehouse"
@@ -108,7 +111,9 @@ class IntelligentTiering(_Frozen):
 
 
 class LakeConfig(_Frozen):
-    intelligent_tiering: IntelligentTiering = IntelligentTiering()
+    # Off unless set: an object in an archive tier cannot be read until restored (backfills, compaction and
+    # time travel over old partitions would fail with InvalidObjectState).
+    intelligent_tiering: IntelligentTiering | None = None
     noncurrent_version_expiration_days: PositiveDays = 30
     abort_incomplete_multipart_upload_days: PositiveDays = 7
     access_log_expiration_days: PositiveDays = 365
@@ -250,6 +255,21 @@ class EnvironmentConfig(_Frozen):
         if value not in managed_flink_regions():
             raise ValueError(f"{value!r} is not an AWS region that offers Managed Service for Apache Flink")
         return value
+
+    @property
+    def cdk_removal_policy(self) -> RemovalPolicy:
+        """CDK's removal policy for the stateful resources (keys, buckets, log groups, tables, topic): kept on
+        update and delete unless the file says ``removal_policy: destroy`` explicitly. aws-cdk-lib is imported
+        only when a stack asks, so the operator CLI and the cost model load the config without it.
+
+        RETAIN_ON_UPDATE_OR_DELETE (DeletionPolicy RetainExceptOnCreate), not RETAIN: a resource whose stack
+        fails its first create is removed with the rollback, so the retry does not fail on a fixed-name bucket,
+        key alias or log group that RETAIN would have left behind ("already exists")."""
+        from aws_cdk import RemovalPolicy
+
+        if self.removal_policy == "destroy":
+            return RemovalPolicy.DESTROY
+        return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
 
     @property
     def lake_bucket_name(self) -> str:

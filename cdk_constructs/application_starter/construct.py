@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CfnResource, CustomResource, Duration, Stack
+from aws_cdk import CfnResource, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -69,7 +69,12 @@ class ApplicationStarter(Construct):
     - ``stop_on_delete``: deleting the custom resource stops the application gracefully. That also
       happens when this construct is removed or its id changes while the application stays: deploy once
       with ``stop_on_delete=False`` before such a change.
-    - ``log_retention``, ``log_encryption_key``: for the log groups created here.
+    - ``log_retention``, ``log_encryption_key``, ``log_removal_policy``: for the log groups created here.
+    - ``application_key``: the customer-managed key the application is encrypted with, if any. Starting or
+      stopping such an application uses the key through Managed Flink on the caller's behalf, so the handlers
+      get AWS's documented "application lifecycle operator" permissions on it, limited to Managed Flink
+      (``kms:ViaService``) and this application (encryption context) (Managed Flink developer guide,
+      "Managing CMK using APIs").
 
     Every created resource is a public attribute.
     """
@@ -99,6 +104,8 @@ class ApplicationStarter(Construct):
         stop_on_delete: bool = True,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_encryption_key: kms.IKey | None = None,
+        application_key: kms.IKey | None = None,
+        log_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         super().__init__(scope, construct_id)
         if timeout.to_seconds() > MAX_TIMEOUT.to_seconds():
@@ -108,6 +115,7 @@ class ApplicationStarter(Construct):
             )
         self._log_retention = log_retention
         self._log_encryption_key = log_encryption_key
+        self._log_removal_policy = log_removal_policy
 
         self.handler_role = iam.Role(
             self,
@@ -123,6 +131,8 @@ class ApplicationStarter(Construct):
             roles=[self.handler_role],
             statements=[iam.PolicyStatement(actions=list(HANDLER_ACTIONS), resources=[application_arn])],
         )
+        if application_key is not None:
+            self.handler_policy.add_statements(*_application_key_statements(application_key, application_arn))
         self.on_event_log_group = self._log_group("OnEventLogs")
         self.is_complete_log_group = self._log_group("IsCompleteLogs")
         self.on_event_function = self._function("OnEvent", "handler.on_event", self.on_event_log_group)
@@ -213,7 +223,13 @@ class ApplicationStarter(Construct):
         resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [rule]}})
 
     def _log_group(self, construct_id: str) -> logs.LogGroup:
-        return logs.LogGroup(self, construct_id, retention=self._log_retention, encryption_key=self._log_encryption_key)
+        return logs.LogGroup(
+            self,
+            construct_id,
+            retention=self._log_retention,
+            encryption_key=self._log_encryption_key,
+            removal_policy=self._log_removal_policy,
+        )
 
     def _function(self, construct_id: str, handler: str, log_group: logs.LogGroup) -> lambda_.Function:
         # Our role, so CDK attaches no AWSLambdaBasicExecutionRole: write to this log group only (its
@@ -245,3 +261,32 @@ class ApplicationStarter(Construct):
 
 def _as_list(value: object) -> list[object]:
     return value if isinstance(value, list) else [value]
+
+
+def _application_key_statements(key: kms.IKey, application_arn: str) -> list[iam.PolicyStatement]:
+    """The operator permissions of "Managing CMK using APIs" (Managed Flink developer guide), on one key."""
+    via = {"kms:ViaService": f"kinesisanalytics.{Stack.of(key).region}.amazonaws.com"}
+    context = {**via, "kms:EncryptionContext:aws:kinesisanalytics:arn": application_arn}
+    return [
+        iam.PolicyStatement(
+            sid="DescribeTheApplicationKeyViaManagedFlink",
+            actions=["kms:DescribeKey"],
+            resources=[key.key_arn],
+            conditions={"StringEquals": via},
+        ),
+        iam.PolicyStatement(
+            sid="UseTheApplicationKeyForItsStateViaManagedFlink",
+            actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
+            resources=[key.key_arn],
+            conditions={"StringEquals": context},
+        ),
+        iam.PolicyStatement(
+            sid="GrantDecryptOfTheApplicationStateViaManagedFlink",
+            actions=["kms:CreateGrant"],
+            resources=[key.key_arn],
+            conditions={
+                "StringEquals": {**context, "kms:GrantConstraintType": "EncryptionContextSubset"},
+                "ForAllValues:StringEquals": {"kms:GrantOperations": "Decrypt"},
+            },
+        ),
+    ]

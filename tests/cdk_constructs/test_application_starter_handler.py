@@ -301,11 +301,91 @@ def _after_start(request_type: str = "Create") -> dict[str, Any]:
     return {**_event(request_type), "PhysicalResourceId": NAME, "StartRequested": True, "OperationId": "op-1"}
 
 
+def _operation(stub: Stubber, operation_id: str, status: str, error: str | None = None) -> None:
+    details: dict[str, Any] = {
+        "Operation": "StartApplication",
+        "StartTime": datetime(2026, 11, 25, 10, 0, tzinfo=UTC),
+        "EndTime": datetime(2026, 11, 25, 10, 3, tzinfo=UTC),  # a required member of the response
+        "OperationStatus": status,
+    }
+    if error is not None:
+        details["OperationFailureDetails"] = {"ErrorInfo": {"ErrorString": error}}
+    stub.add_response(
+        "describe_application_operation",
+        {"ApplicationOperationInfoDetails": details},
+        {"ApplicationName": NAME, "OperationId": operation_id},
+    )
+
+
 @pytest.mark.parametrize("request_type", ["Create", "Update"])
-def test_is_complete_when_running(client: Any, stub: Stubber, request_type: str) -> None:
+def test_is_complete_when_running_and_our_start_operation_succeeded(
+    client: Any, stub: Stubber, request_type: str
+) -> None:
     _describe(stub, "RUNNING")
+    _operation(stub, "op-1", "SUCCESSFUL")
 
     assert handler.is_complete(_after_start(request_type), None, client) == {"IsComplete": True}
+    stub.assert_no_pending_responses()
+
+
+def test_running_is_not_started_while_the_start_operation_is_in_progress(client: Any, stub: Stubber) -> None:
+    _describe(stub, "RUNNING")
+    _operation(stub, "op-1", "IN_PROGRESS")
+
+    assert handler.is_complete(_after_start(), None, client) == {"IsComplete": False}
+    stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("status", ["FAILED", "CANCELLED"])
+def test_running_with_a_failed_start_operation_fails_the_deployment(client: Any, stub: Stubber, status: str) -> None:
+    """Managed Flink can show RUNNING while the Python job failed to start: the operation says so."""
+    _describe(stub, "RUNNING")
+    _operation(stub, "op-1", status, "Run python process failed")
+
+    with pytest.raises(handler.ApplicationFailedError) as failure:
+        handler.is_complete(_after_start(), None, client)
+
+    stub.assert_no_pending_responses()
+    assert f"{NAME} is RUNNING but its StartApplication op-1 is {status}: Run python process failed" in str(
+        failure.value
+    )
+
+
+def test_without_a_start_of_ours_the_latest_operation_must_have_succeeded(client: Any, stub: Stubber) -> None:
+    _describe(stub, "RUNNING")
+    stub.add_response(
+        "list_application_operations",
+        {
+            "ApplicationOperationInfoList": [
+                {
+                    "OperationId": "op-old",
+                    "OperationStatus": "SUCCESSFUL",
+                    "StartTime": datetime(2026, 11, 1, tzinfo=UTC),
+                },
+                {
+                    "OperationId": "op-new",
+                    "OperationStatus": "IN_PROGRESS",
+                    "StartTime": datetime(2026, 11, 25, tzinfo=UTC),
+                },
+            ]
+        },
+        {"ApplicationName": NAME, "Limit": 50},
+    )
+    _operation(stub, "op-new", "IN_PROGRESS")
+    event = {**_event("Update"), "StartRequested": False}
+
+    assert handler.is_complete(event, None, client) == {"IsComplete": False}
+    stub.assert_no_pending_responses()
+
+
+def test_without_any_operation_running_is_started(client: Any, stub: Stubber) -> None:
+    _describe(stub, "RUNNING")
+    stub.add_response(
+        "list_application_operations", {"ApplicationOperationInfoList": []}, {"ApplicationName": NAME, "Limit": 50}
+    )
+    event = {**_event("Update"), "StartRequested": False}
+
+    assert handler.is_complete(event, None, client) == {"IsComplete": True}
     stub.assert_no_pending_responses()
 
 

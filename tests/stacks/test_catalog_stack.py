@@ -74,11 +74,11 @@ def test_the_database_is_named_per_environment(synthesis: Synthesis, env: str) -
 
 
 def test_stateful_catalog_resources_follow_the_environments_removal_policy(synthesis: Synthesis) -> None:
-    for env, policy in (("dev", "Delete"), ("prod", "Retain"), ("staging", "Retain")):
+    for env, policy in (("dev", "Delete"), ("prod", "RetainExceptOnCreate"), ("staging", "RetainExceptOnCreate")):
         database = synthesis.template(env, "catalog").find_resources("AWS::Glue::Database")
         assert {r["DeletionPolicy"] for r in database.values()} == {policy}
     prod = load_environments(ROOT / "config", only=["prod"])[0]
-    assert glue_table(synthesis, prod, "transactions")["DeletionPolicy"] == "Retain"
+    assert glue_table(synthesis, prod, "transactions")["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

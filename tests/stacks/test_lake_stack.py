@@ -71,16 +71,8 @@ def test_lake_bucket_tiers_logs_and_expires(synthesis: Synthesis) -> None:
         "AWS::S3::Bucket",
         {
             "BucketName": "unilake-prod-lake-333333333333-us-east-1",
-            "IntelligentTieringConfigurations": [
-                {
-                    "Id": "archive-tiers",
-                    "Status": "Enabled",
-                    "Tierings": [
-                        {"AccessTier": "ARCHIVE_ACCESS", "Days": 90},
-                        {"AccessTier": "DEEP_ARCHIVE_ACCESS", "Days": 180},
-                    ],
-                }
-            ],
+            # The archive tiers are opt-in and off in every example environment (issue 15 (j)).
+            "IntelligentTieringConfigurations": Match.absent(),
             "LifecycleConfiguration": {
                 "Rules": Match.array_with(
                     [
@@ -126,12 +118,20 @@ def test_every_bucket_policy_denies_plain_http_old_tls_and_foreign_encryption(sy
         assert json_key({"Bool": {"aws:SecureTransport": "false"}}) in conditions
         assert json_key({"NumericLessThan": {"s3:TlsVersion": 1.2}}) in conditions
         sids = {s.get("Sid") for s in statements}
-        assert {"DenyObjectWritesWithAnotherEncryption", "DenyObjectWritesWithAnotherKey"} <= sids
+        assert {
+            "DenyObjectWritesWithAnotherEncryption",
+            "DenyObjectWritesWithAnotherKey",
+            "DenyObjectWritesWithTheAwsManagedKey",
+        } <= sids
         another_encryption = next(s for s in statements if s.get("Sid") == "DenyObjectWritesWithAnotherEncryption")
         assert another_encryption["Action"] == "s3:PutObject"
+        # Only when the header is there: a write without one is encrypted by the bucket default (issue 15 (a)).
         assert another_encryption["Condition"] == {
-            "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
+            "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            "Null": {"s3:x-amz-server-side-encryption": "false"},
         }
+        for statement in statements:
+            assert not any(op.endswith("IfExists") for op in statement.get("Condition", {})), statement.get("Sid")
 
 
 def json_key(value: object) -> str:
@@ -141,14 +141,81 @@ def json_key(value: object) -> str:
 
 
 def test_stateful_resources_are_retained_unless_the_environment_says_destroy(synthesis: Synthesis) -> None:
-    for env, policy in (("prod", "Retain"), ("staging", "Retain"), ("dev", "Delete")):
+    # RetainExceptOnCreate: kept on update and delete, removed when the first create rolls back, so a retry
+    # does not fail on a fixed name that plain Retain would have left behind (issue 15 (f)).
+    for env, deletion, replace in (
+        ("prod", "RetainExceptOnCreate", "Retain"),
+        ("staging", "RetainExceptOnCreate", "Retain"),
+        ("dev", "Delete", "Delete"),
+    ):
         template = synthesis.template(env, "lake")
         for resource_type in ("AWS::KMS::Key", "AWS::S3::Bucket"):
             resources = template.find_resources(resource_type)
             assert resources, resource_type
             for resource in resources.values():
-                assert resource["DeletionPolicy"] == policy, (env, resource_type)
-                assert resource["UpdateReplacePolicy"] == policy, (env, resource_type)
+                assert resource["DeletionPolicy"] == deletion, (env, resource_type)
+                assert resource["UpdateReplacePolicy"] == replace, (env, resource_type)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_stack_leaves_a_resource_behind_after_a_failed_first_create(synthesis: Synthesis, env: str) -> None:
+    for stack_env, stack in synthesis.stacks():
+        if stack_env != env:
+            continue
+        template = synthesis.template_json(env, stack.node.id)
+        for logical_id, resource in template["Resources"].items():
+            assert resource.get("DeletionPolicy") != "Retain", f"{stack.stack_name}/{logical_id}"
+
+
+@pytest.mark.parametrize(("env", "emptied"), [("dev", True), ("staging", False), ("prod", False)])
+def test_buckets_are_emptied_on_delete_only_where_they_are_destroyed(
+    synthesis: Synthesis, env: str, emptied: bool
+) -> None:
+    template = synthesis.template_json(env, "lake")
+    buckets = {k for k, r in template["Resources"].items() if r["Type"] == "AWS::S3::Bucket"}
+    emptiers = [r for r in template["Resources"].values() if r["Type"] == "Custom::S3AutoDeleteObjects"]
+    assert {e["Properties"]["BucketName"]["Ref"] for e in emptiers} == (buckets if emptied else set())
+
+
+def test_archive_tiers_are_set_only_when_configured() -> None:
+    import aws_cdk as cdk
+    from aws_cdk import assertions
+
+    from app import cdk_json_context
+    from cdk_constructs.lake_storage import LakeStorage
+
+    app = cdk.App(context=cdk_json_context())  # the feature flags of cdk.json, as the real app has them
+    stack = cdk.Stack(app, "Opt", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    common = {
+        "noncurrent_version_expiration": cdk.Duration.days(7),
+        "abort_incomplete_multipart_upload_after": cdk.Duration.days(1),
+        "access_log_expiration": cdk.Duration.days(30),
+    }
+    LakeStorage(stack, "Off", bucket_name="tiers-off", access_log_bucket_name="tiers-off-logs", **common)  # type: ignore[arg-type]
+    LakeStorage(
+        stack,
+        "On",
+        bucket_name="tiers-on",
+        access_log_bucket_name="tiers-on-logs",
+        archive_access_after=cdk.Duration.days(120),
+        deep_archive_access_after=cdk.Duration.days(400),
+        **common,  # type: ignore[arg-type]
+    )
+    buckets = assertions.Template.from_stack(stack).find_resources("AWS::S3::Bucket")
+    tiering = {
+        r["Properties"]["BucketName"]: r["Properties"].get("IntelligentTieringConfigurations") for r in buckets.values()
+    }
+    assert tiering["tiers-off"] is None
+    assert tiering["tiers-on"] == [
+        {
+            "Id": "archive-tiers",
+            "Status": "Enabled",
+            "Tierings": [
+                {"AccessTier": "ARCHIVE_ACCESS", "Days": 120},
+                {"AccessTier": "DEEP_ARCHIVE_ACCESS", "Days": 400},
+            ],
+        }
+    ]
 
 
 def test_termination_protection_only_where_configured(synthesis: Synthesis) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+from aws_cdk import assertions
 from aws_cdk.assertions import Match
 
 from cdk_constructs.application_starter.construct import HANDLER_ACTIONS
 from cdk_constructs.log_group_key import LOGS_STATEMENT_SID
 from flink_app.unilake_job import properties as job
-from stacks.streaming_stack import FLINK_APP_DIR
+from stacks.streaming_stack import FLINK_APP_DIR, JAR_GUARD_PARAMETER, refuse_deploy_without_jar
 from tests.conftest import Synthesis
 
 PROD_APP = "arn:aws:kinesisanalytics:us-east-1:333333333333:application/unilake-prod"
@@ -135,47 +136,107 @@ def test_logs_to_a_kms_encrypted_log_group_with_configured_retention(synthesis: 
     )
 
 
-def test_lake_key_lets_managed_flink_encrypt_this_application_only(synthesis: Synthesis) -> None:
-    synthesis.template("prod", "lake").has_resource_properties(
-        "AWS::KMS::Key",
-        {
-            "KeyPolicy": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Sid": "AllowManagedFlinkApplicationEncryption",
-                                "Principal": {
-                                    "Service": [
-                                        "infrastructure.kinesisanalytics.amazonaws.com",
-                                        "kinesisanalytics.amazonaws.com",
-                                    ]
-                                },
-                                "Condition": {
-                                    "StringEquals": {"aws:SourceAccount": "333333333333"},
-                                    "ArnEquals": {"aws:SourceArn": Match.any_value()},
-                                },
-                            }
-                        )
-                    ]
-                )
-            }
-        },
-    )
+def test_lake_key_lets_managed_flink_encrypt_the_environments_applications_only(synthesis: Synthesis) -> None:
+    """AWS's documented key policy statements for Managed Flink (developer guide "Managing CMK using APIs"),
+    each with its own conditions, naming the streaming and the backfill application (a condition key with
+    several values matches any); the access matrix simulates them (tests/access_matrix)."""
+    applications = [
+        "arn:aws:kinesisanalytics:us-east-1:333333333333:application/unilake-prod",
+        "arn:aws:kinesisanalytics:us-east-1:333333333333:application/unilake-prod-backfill",
+    ]
+    source = {"aws:SourceArn": applications, "aws:SourceAccount": "333333333333"}
+    context = {"kms:EncryptionContext:aws:kinesisanalytics:arn": applications}
+    service, infrastructure = "kinesisanalytics.amazonaws.com", "infrastructure.kinesisanalytics.amazonaws.com"
+    expected = {
+        "AllowMSFServiceToDescribeKey": (
+            {"Service": [infrastructure, service]},
+            "kms:DescribeKey",
+            {"StringEquals": source},
+        ),
+        "AllowMSFServiceToGenerateDataKeyForDurableState": (
+            {"Service": service},
+            "kms:GenerateDataKey",
+            {"StringEquals": {**source, **context}},
+        ),
+        "AllowMSFServiceToDecryptForDurableState": ({"Service": service}, "kms:Decrypt", {"StringEquals": context}),
+        "AllowMSFServiceToUseKeyForRunningState": (
+            {"Service": infrastructure},
+            ["kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext"],
+            {"StringEquals": context},
+        ),
+        "AllowMSFServiceToCreateGrantForRunningState": (
+            {"Service": infrastructure},
+            "kms:CreateGrant",
+            {
+                "StringEquals": {**context, "kms:GrantConstraintType": "EncryptionContextSubset"},
+                "ForAllValues:StringEquals": {"kms:GrantOperations": "Decrypt"},
+            },
+        ),
+    }
+    (key,) = synthesis.template("prod", "lake").find_resources("AWS::KMS::Key").values()
+    statements = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    for sid, (principal, action, condition) in expected.items():
+        assert statements[sid]["Principal"] == principal, sid
+        assert statements[sid]["Action"] == action, sid
+        assert statements[sid]["Condition"] == condition, sid
+        assert statements[sid]["Resource"] == "*", sid
+    assert "AllowManagedFlinkApplicationEncryption" not in statements
 
 
 def test_deploy_is_refused_while_the_zip_lacks_the_dependency_jar(synthesis: Synthesis) -> None:
     template = synthesis.template_json("prod", "streaming")
     jar_present = (FLINK_APP_DIR / "lib" / job.DEPENDENCY_JAR_NAME).is_file()
-    assert template["Parameters"]["DependencyJarBundled"]["Default"] == ("yes" if jar_present else "no")
-    (assertion,) = template["Rules"]["RefuseArtifactWithoutDependencyJar"]["Assertions"]
-    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "DependencyJarBundled"}, "yes"]}
+    assert (JAR_GUARD_PARAMETER in template.get("Parameters", {})) is not jar_present
+    assert ("RefuseArtifactWithoutDependencyJar" in template.get("Rules", {})) is not jar_present
+
+
+def test_the_jar_guard_holds_on_every_deploy_not_only_the_first() -> None:
+    """The CDK CLI deploys an existing stack with UsePreviousValue for every parameter of the deployed stack
+    it is not given: the guard's parameter must never be one a deployable (jar-present) template has, or an
+    old value would let a zip without the jar through (issue 15 (h))."""
+    import aws_cdk as cdk
+
+    templates = {}
+    for present in (True, False):
+        stack = cdk.Stack(cdk.App(), "Guard")
+        refuse_deploy_without_jar(stack, jar_present=present)
+        templates[present] = assertions.Template.from_stack(stack).to_json()
+    with_jar, without_jar = templates[True], templates[False]
+    guard_parameters = set(without_jar["Parameters"]) - {"BootstrapVersion"}
+    assert guard_parameters == {JAR_GUARD_PARAMETER}
+    assert not guard_parameters & set(with_jar.get("Parameters", {}))
+    assert "Rules" not in with_jar or "RefuseArtifactWithoutDependencyJar" not in with_jar["Rules"]
+    (assertion,) = without_jar["Rules"]["RefuseArtifactWithoutDependencyJar"]["Assertions"]
+    # The default, the only allowed value, fails the assertion: the rule refuses every deploy of that template.
+    assert without_jar["Parameters"][JAR_GUARD_PARAMETER]["AllowedValues"] == ["true"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": JAR_GUARD_PARAMETER}, "true"]}]}
     assert f"no lib/{job.DEPENDENCY_JAR_NAME}" in assertion["AssertDescription"]
+
+
+def test_the_streaming_stack_deploys_after_the_tables_it_reads_and_writes(synthesis: Synthesis) -> None:
+    for env, stage in synthesis.stages.items():
+        assert stage.catalog_shards, env
+        for shard in stage.catalog_shards.values():
+            assert shard in stage.streaming.dependencies, (env, shard.stack_name)
+
+
+def test_no_arn_in_the_infrastructure_code_hard_codes_the_aws_partition() -> None:
+    import re
+
+    root = FLINK_APP_DIR.parent
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("stacks", "cdk_constructs")
+        for path in sorted((root / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"""f?["']arn:aws:""", line)
+    ]
+    assert offenders == []
 
 
 def test_the_code_asset_holds_only_what_managed_flink_runs(synthesis: Synthesis) -> None:
     stack = synthesis.stack("prod", "streaming")
-    asset_dir = synthesis.outdir / f"asset.{stack.code.asset_hash}"
+    asset_dir = synthesis.outdir / f"asset.{stack.code.asset.asset_hash}"
     files = {str(p.relative_to(asset_dir)) for p in asset_dir.rglob("*") if p.is_file()}
     assert "main.py" in files
     assert any(f.startswith("unilake_job/") for f in files)
@@ -203,7 +264,7 @@ def test_the_code_asset_carries_the_dependency_jar_the_job_needs(synthesis: Synt
     """``make synth`` builds the jar first: the zip Managed Flink gets holds main.py, the job package and
     lib/unilake-flink-deps.jar, whose classes are the ones the job loads, all Java 11 bytecode."""
     stack = synthesis.stack("prod", "streaming")
-    asset_dir = synthesis.outdir / f"asset.{stack.code.asset_hash}"
+    asset_dir = synthesis.outdir / f"asset.{stack.code.asset.asset_hash}"
     assert (asset_dir / "main.py").is_file()
     assert (asset_dir / "unilake_job" / "__init__.py").is_file()
     assert sorted(p.name for p in (asset_dir / "lib").iterdir()) == [job.DEPENDENCY_JAR_NAME]

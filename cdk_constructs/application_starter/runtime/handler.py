@@ -2,7 +2,8 @@
 and stops it gracefully when the custom resource is deleted.
 
 Runs in AWS Lambda (Python 3.14) behind the CDK Provider framework's asynchronous pattern: ``on_event``
-acts once, ``is_complete`` is polled until the application is RUNNING (create/update) or READY (delete).
+acts once, ``is_complete`` is polled until the application is RUNNING and the operation that got it there
+is SUCCESSFUL (create/update; see ``_operation_succeeded``) or READY (delete).
 Returning reports success; raising reports failure with the exception's message, which becomes the
 CloudFormation error (aws-cdk-lib custom-resources README, "Asynchronous Providers: isComplete").
 
@@ -101,13 +102,57 @@ def is_complete(event: dict[str, Any], context: Any = None, client: KinesisAnaly
     status = detail["ApplicationStatus"]
     LOGGER.info("application %s is %s", name, status)
     if status == RUNNING:
-        return {"IsComplete": True}
+        return {"IsComplete": _operation_succeeded(client, name, event.get(OPERATION_ID) or None)}
     if status in STARTING_UP:
         return {"IsComplete": False}
     # READY or STOPPING after a start, FORCE_STOPPING, DELETING, ROLLING_BACK, ROLLED_BACK, or a status
     # this code does not know: the application is not going to run. Fail the deployment with what the
     # service says about it.
     raise ApplicationFailedError(_failure_message(detail, operation_id=event.get(OPERATION_ID), client=client))
+
+
+def _operation_succeeded(client: KinesisAnalyticsV2Client, name: str, operation_id: str | None) -> bool:
+    """Whether the operation that brought the application to RUNNING succeeded.
+
+    RUNNING is the application's status, not its job's: Managed Flink shows RUNNING while the job it was asked
+    to start has yet to run, or failed to (a Python job whose main() raised). The service records each
+    StartApplication/UpdateApplication as an operation whose status is IN_PROGRESS until it is done, then
+    SUCCESSFUL, FAILED (with OperationFailureDetails.ErrorInfo) or CANCELLED (API reference
+    DescribeApplicationOperation, ApplicationOperationInfo; developer guide "Run a Managed Service for
+    Apache Flink application": application status and job status are distinct). "Started" is therefore: the
+    application is RUNNING and our StartApplication operation (or, when we started nothing, the application's
+    latest operation, e.g. CloudFormation's UpdateApplication) is SUCCESSFUL. IN_PROGRESS: wait.
+    """
+    if operation_id is None:
+        latest = _latest_operation(client, name)
+        if latest is None:
+            return True  # no operation recorded: nothing else to wait for
+        operation_id = str(latest["OperationId"])
+    details = client.describe_application_operation(ApplicationName=name, OperationId=operation_id)[
+        "ApplicationOperationInfoDetails"
+    ]
+    state = details.get("OperationStatus")
+    LOGGER.info("operation %s (%s) of %s is %s", operation_id, details.get("Operation"), name, state)
+    if state == "SUCCESSFUL":
+        return True
+    if state == "IN_PROGRESS":
+        return False
+    error = details.get("OperationFailureDetails", {}).get("ErrorInfo", {}).get("ErrorString") or "no error string"
+    raise ApplicationFailedError(
+        f"Managed Flink application {name} is RUNNING but its {details.get('Operation', 'operation')} {operation_id} "
+        f"is {state}: {error}. The job did not start; see `aws kinesisanalyticsv2 describe-application-operation "
+        f"--application-name {name} --operation-id {operation_id}` and the application's log stream."
+    )
+
+
+def _latest_operation(client: KinesisAnalyticsV2Client, name: str) -> dict[str, Any] | None:
+    operations = client.list_application_operations(ApplicationName=name, Limit=50).get(
+        "ApplicationOperationInfoList", []
+    )
+    if not operations:
+        return None
+    latest: dict[str, Any] = max(operations, key=lambda o: o.get("StartTime") or o.get("EndTime") or 0)
+    return latest
 
 
 # --------------------------------------------------------------------------------------------------
