@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -17,8 +18,22 @@ MAIN = REPO_ROOT / "flink_app" / "main.py"
 PACKAGE = REPO_ROOT / "flink_app" / "package.py"
 
 
+# A job run in this pytest process (PyFlink's loopback mode runs the Python worker here) leaves these in
+# os.environ; a child inheriting PYFLINK_GATEWAY_DISABLED takes itself for a UDF worker and refuses to start
+# a gateway (pyflink/java_gateway.py launch_gateway).
+PYFLINK_WORKER_VARIABLES = (
+    "PYFLINK_GATEWAY_DISABLED",
+    "_PYFLINK_CONN_INFO_PATH",
+    "PYTHON_LOOPBACK_SERVER_ADDRESS",
+    "_PYTHON_WORKER_MEMORY_LIMIT",
+)
+
+
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=120, check=False)
+    env = {key: value for key, value in os.environ.items() if key not in PYFLINK_WORKER_VARIABLES}
+    return subprocess.run(
+        [sys.executable, *map(str, args)], capture_output=True, text=True, timeout=120, check=False, env=env
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
