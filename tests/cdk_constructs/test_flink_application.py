@@ -77,7 +77,8 @@ def test_only_aws_imposed_statements_use_star_and_metrics_stay_in_the_flink_name
     (policy,) = [r for r in template.values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
     statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
     star = {sid for sid, s in statements.items() if s["Resource"] == "*"}
-    assert star == {"PublishMetricsToTheFlinkNamespaceOnly", "DescribeVpcForEnis"}
+    # logs:DescribeLogGroups has no resource type in the Service Authorization Reference: "*" only.
+    assert star == {"PublishMetricsToTheFlinkNamespaceOnly", "DescribeVpcForEnis", "DescribeLogGroups"}
     assert statements["PublishMetricsToTheFlinkNamespaceOnly"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": flink_metrics.NAMESPACE}
     }
@@ -96,6 +97,7 @@ def test_the_policy_acknowledges_exactly_its_wildcards(
     }
     assert acknowledged == {
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:logs:eu-west-1:111111111111:log-group:*]",
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:logs:eu-west-1:111111111111:log-group:"
+        "/aws/kinesis-analytics/app:log-stream:*]",
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:ec2:eu-west-1:111111111111:network-interface/*]",
     }

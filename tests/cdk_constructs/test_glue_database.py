@@ -40,4 +40,4 @@ def test_retained_by_default() -> None:
     stack = new_stack()
     GlueDatabase(stack, "Database", database_name="d", location_uri="s3://l/w/d.db", description="d")
     (resource,) = resources(stack, "AWS::Glue::Database").values()
-    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["DeletionPolicy"] == "RetainExceptOnCreate"  # kept on delete, not after a failed create

@@ -53,7 +53,7 @@ def test_both_buckets_are_kms_encrypted_versioned_private_and_retained(
         }
         assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
         assert all(properties["PublicAccessBlockConfiguration"].values())
-        assert bucket["DeletionPolicy"] == "Retain"
+        assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
     logs_id = next(k for k, r in template.items() if r.get("Properties", {}).get("BucketName") == "lake-logs")
     assert buckets["lake"]["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs_id}
 
@@ -73,12 +73,27 @@ def test_each_bucket_acknowledges_replication_itself(storage: tuple[LakeStorage,
 
 
 def test_managed_flink_may_use_the_key_for_one_application_only() -> None:
+    """AWS's five documented statements (manage-cmk-api.html), each tied to this one application: by
+    aws:SourceArn (with aws:SourceAccount) or by the encryption context aws:kinesisanalytics:arn."""
+    application = "arn:aws:kinesisanalytics:eu-west-1:111111111111:application/app"
     made = lake_storage(new_stack())
-    made.allow_managed_flink_encryption("arn:aws:kinesisanalytics:eu-west-1:111111111111:application/app")
+    made.allow_managed_flink_encryption(application)
     (key,) = resources(cdk.Stack.of(made), "AWS::KMS::Key").values()
-    statements = key["Properties"]["KeyPolicy"]["Statement"]
-    (statement,) = [s for s in statements if s.get("Sid") == "AllowManagedFlinkApplicationEncryption"]
-    assert statement["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": "111111111111"},
-        "ArnEquals": {"aws:SourceArn": "arn:aws:kinesisanalytics:eu-west-1:111111111111:application/app"},
+    statements = {
+        s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid", "").startswith("AllowMSF")
     }
+    assert set(statements) == {
+        "AllowMSFServiceToDescribeKey",
+        "AllowMSFServiceToGenerateDataKeyForDurableState",
+        "AllowMSFServiceToDecryptForDurableState",
+        "AllowMSFServiceToUseKeyForRunningState",
+        "AllowMSFServiceToCreateGrantForRunningState",
+    }
+    for sid, statement in statements.items():
+        equals = statement["Condition"]["StringEquals"]
+        tied = {equals.get("aws:SourceArn"), equals.get("kms:EncryptionContext:aws:kinesisanalytics:arn")}
+        assert application in tied, sid
+        if "aws:SourceArn" in equals:
+            assert equals["aws:SourceAccount"] == "111111111111", sid
+    grant = statements["AllowMSFServiceToCreateGrantForRunningState"]["Condition"]
+    assert grant["ForAllValues:StringEquals"] == {"kms:GrantOperations": "Decrypt"}
