@@ -27,7 +27,7 @@ from botocore.exceptions import (
 from unilake_config import ConfigError, Environment, load_environments
 from unilake_config.durations import parse_seconds
 
-from . import flink, lake
+from . import data, flink, lake
 from .aws import AwsFactory
 from .cost import parse_tier_mix
 from .cost_report import DEFAULT_INTERVALS, DEFAULT_TABLE_COUNTS, CostOptions, render
@@ -159,6 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("--since-snapshot", type=int, help="the reader's last consumed snapshot id")
     tables.add_argument("--minutes", type=_positive_int, default=lake.DEFAULT_RECENT_MINUTES)
     tables.add_argument("--limit", type=_positive_int, default=lake.DEFAULT_RECENT_LIMIT)
+    load = aws_command(
+        "load", "append JSON-lines files to a source table, one Iceberg commit per file (all checked first)"
+    )
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE.jsonl", help="one JSON object per line")
+    load.add_argument("--table", default=lake.SOURCE_TABLE, help="a source table; default: %(default)s")
+    show = aws_command("show", "a table's counts and its newest rows")
+    show.add_argument("--table", default=lake.SINK_TABLE, help="default: %(default)s")
+    show.add_argument("--since", type=_duration, default=86_400, help="rows of this last period; default: 1d")
+    show.add_argument("--limit", type=_positive_int, default=10, help="rows to print; default: 10")
     smoke = aws_command("smoke", "append synthetic transactions and wait for their aggregates")
     smoke.add_argument("--count", type=_positive_int, default=20, help="transactions to append; default: 20")
     smoke.add_argument("--timeout", type=_duration, default=300, help="default: 5m")
@@ -249,6 +258,12 @@ def _run_aws(args: argparse.Namespace, env: Environment, aws: AwsFactory, out: T
             since_snapshot=args.since_snapshot,
             minutes=args.minutes,
             limit=args.limit,
+        )
+    if command == "load":
+        return data.load(aws.catalog(env.config), env, table_name=args.table, files=args.files, out=out)
+    if command == "show":
+        return data.show(
+            aws.catalog(env.config), env, table_name=args.table, out=out, now=now, since=args.since, limit=args.limit
         )
     if command == "smoke":
         return lake.smoke(
