@@ -188,7 +188,8 @@ def load(catalog: Catalog, env: Environment, *, table_name: str, files: Sequence
         snapshot = table.current_snapshot()
         snapshot_id = snapshot.snapshot_id if snapshot is not None else "?"
         target = f"{database}.{table_name}"
-        out.write(f"{item.path}: {len(item.rows)} records appended to {target} (snapshot {snapshot_id})\n")
+        records = f"{len(item.rows)} record{'' if len(item.rows) == 1 else 's'}"
+        out.write(f"{item.path}: {records} appended to {target} (snapshot {snapshot_id})\n")
     out.write(f"{len(checked)} commit(s); the streaming job reads them within one monitor interval\n")
     return 0
 
@@ -267,9 +268,8 @@ def show(
     columns = [field.name for field in table.schema().fields]
     shown = [[_text(row[column]) for column in columns] for row in rows[:limit]]
     widths = [max(len(column), *(len(values[index]) for values in shown)) for index, column in enumerate(columns)]
-    out.write("    " + "  ".join(column.ljust(width) for column, width in zip(columns, widths, strict=True)) + "\n")
-    for values in shown:
-        out.write("    " + "  ".join(value.ljust(width) for value, width in zip(values, widths, strict=True)) + "\n")
+    for values in (columns, *shown):
+        out.write(("    " + "  ".join(v.ljust(width) for v, width in zip(values, widths, strict=True))).rstrip() + "\n")
     return 0
 
 
