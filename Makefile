@@ -7,7 +7,7 @@ FLINK_VENV := .venv-flink
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: setup setup-flink synth test test-app test-flink lint demo bench clean
+.PHONY: setup setup-flink synth diagram test test-app test-flink lint demo bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -37,6 +37,13 @@ synth: setup
 	@# stacks; ours are inside one Stage per environment, so the list is empty: drop that line, keep the rest.
 	set -o pipefail; npx cdk synth --quiet 2>&1 | { grep -v '^Supply a stack id' || true; }
 	@echo "synthesized: $$(ls cdk.out/assembly-*/ -d | tr '\n' ' ')"
+
+# The README's architecture diagram, from the synthesized dev environment (tests/ops/test_ops_diagram.py
+# fails when it is stale).
+diagram: setup
+	rm -rf cdk.out.diagram
+	set -o pipefail; npx cdk synth --quiet -c environments=dev -o cdk.out.diagram 2>&1 | { grep -v '^Supply a stack id' || true; }
+	$(VENV)/bin/python -m ops diagram --env dev --cdk-out cdk.out.diagram --write README.md
 
 # Every test and check.
 test: test-app test-flink

@@ -27,7 +27,7 @@ from botocore.exceptions import (
 from unilake_config import ConfigError, Environment, load_environments
 from unilake_config.durations import parse_seconds
 
-from . import data, flink, lake
+from . import data, diagram, flink, lake
 from .aws import AwsFactory
 from .cost import parse_tier_mix
 from .cost_report import DEFAULT_INTERVALS, DEFAULT_TABLE_COUNTS, CostOptions, render
@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--data-files-per-commit", type=_positive_int, default=None, help="default: the job's parallelism"
     )
+
+    picture = sub.add_parser("diagram", help="the architecture diagram (Mermaid) of a synthesized environment")
+    picture.add_argument("--env", default="dev", help="default: %(default)s")
+    picture.add_argument("--cdk-out", type=Path, default=Path("cdk.out"), help="default: %(default)s")
+    picture.add_argument("--write", type=Path, metavar="README", help="replace the diagram section of this file")
 
     aws_command("status", "application state, last checkpoint, last snapshot")
     start = aws_command("start", "start the application from its latest snapshot")
@@ -291,6 +296,14 @@ def main(
     try:
         if args.command == "cost":
             return _run_cost(args, out)
+        if args.command == "diagram":
+            block = diagram.readme_block(args.cdk_out, args.env)
+            if args.write is None:
+                out.write(block + "\n")
+            else:
+                changed = diagram.write_block(args.write, block)
+                out.write(f"{args.write}: diagram {'updated' if changed else 'already current'}\n")
+            return 0
         (env,) = load_environments(args.config_dir, only=(args.env,))
         return _run_aws(args, env, aws_factory(env, args), out, err)
     except ConfigError as error:
