@@ -30,7 +30,8 @@ from unilake_config.durations import parse_seconds
 from . import data, diagram, flink, lake
 from .aws import AwsFactory
 from .cost import parse_tier_mix
-from .cost_report import DEFAULT_INTERVALS, DEFAULT_TABLE_COUNTS, CostOptions, render
+from .cost_chart import write_chart
+from .cost_report import DEFAULT_INTERVALS, DEFAULT_TABLE_COUNTS, CostOptions, render, tradeoff_rows
 from .errors import OpsError
 from .prices import load_prices
 
@@ -143,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--data-files-per-commit", type=_positive_int, default=None, help="default: the job's parallelism"
     )
+    cost.add_argument(
+        "--chart",
+        type=Path,
+        metavar="FILE.svg",
+        help="also draw the monitor-interval trade-off (cost by interval and table count) as SVG; with several "
+        "environments FILE-<env>.svg each",
+    )
 
     picture = sub.add_parser("diagram", help="the architecture diagram (Mermaid) of a synthesized environment")
     picture.add_argument("--env", default="dev", help="default: %(default)s")
@@ -190,6 +198,8 @@ def _default_factory(env: Environment, args: argparse.Namespace) -> AwsFactory:
 
 
 def _run_cost(args: argparse.Namespace, out: TextIO) -> int:
+    if args.chart is not None and args.chart.suffix.lower() != ".svg":
+        raise OpsError(f"--chart {args.chart}: the chart is SVG, name the file *.svg (PNG would need matplotlib)")
     environments = load_environments(args.config_dir, only=tuple(args.env))
     book, path = load_prices(args.config_dir)
     options = CostOptions(
@@ -204,6 +214,16 @@ def _run_cost(args: argparse.Namespace, out: TextIO) -> int:
     )
     reports = [render(env, book.for_region(env.config.region, path), path, options) for env in environments]
     out.write("\n\n".join(reports) + "\n")
+    if args.chart is not None:
+        for env in environments:
+            target = args.chart
+            if len(environments) > 1:
+                target = args.chart.with_name(f"{args.chart.stem}-{env.name}{args.chart.suffix}")
+            prices = book.for_region(env.config.region, path)
+            title = f"{env.name}: Glue cost of polling per month by monitor interval (writer commits every "
+            title += f"{options.source_commit_interval or env.config.flink.checkpoint_interval} s)"
+            write_chart(target, tradeoff_rows(env, prices, options), title=title)
+            out.write(f"chart: {target}\n")
     accounts = [env.config.account for env in environments]
     shared = sorted({account for account in accounts if accounts.count(account) > 1})
     if shared:
