@@ -7,7 +7,8 @@ Command-line flags override single keys, which is how local runs are usually sta
     python flink_app/main.py --profile local --mode batch --input IN --output OUT
     python flink_app/main.py --profile local --mode streaming --input IN --output OUT --idle-timeout 10
 
-Bad settings or arguments: one line on stderr naming the file, key and reason, exit status 2, no traceback.
+Bad settings or arguments: one line on stderr naming the file (or the flag the value came from), key and reason,
+exit status 2, no traceback. A local run ends with a summary of what it read and wrote.
 """
 
 from __future__ import annotations
