@@ -7,7 +7,7 @@ FLINK_VENV := .venv-flink
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: setup setup-flink jar synth test test-app test-flink lint demo bench clean
+.PHONY: setup setup-flink jar synth diagram test test-app test-flink lint demo bench clean
 
 # The Flink job's dependency jar (Iceberg Flink runtime + AWS bundle + Hadoop conf), from flink_app/pom.xml.
 # Maven's local repository (~/.m2) is reused, so a second build needs no network. Built to a temporary name
@@ -54,6 +54,13 @@ synth: setup $(JAR)
 	@# stacks; ours are inside one Stage per environment, so the list is empty: drop that line, keep the rest.
 	set -o pipefail; npx cdk synth --quiet 2>&1 | { grep -v '^Supply a stack id' || true; }
 	@echo "synthesized: $$(ls cdk.out/assembly-*/ -d | tr '\n' ' ')"
+
+# The README's architecture diagram, from the synthesized dev environment (tests/ops/test_ops_diagram.py
+# fails when it is stale).
+diagram: setup $(JAR)
+	rm -rf cdk.out.diagram
+	set -o pipefail; npx cdk synth --quiet -c environments=dev -o cdk.out.diagram 2>&1 | { grep -v '^Supply a stack id' || true; }
+	$(VENV)/bin/python -m ops diagram --env dev --cdk-out cdk.out.diagram --write README.md
 
 # Every test and check.
 test: test-app test-flink

@@ -12,7 +12,8 @@ part files and double every table) unless ``--overwrite``, which replaces them: 
 staging folder beside ``OUT`` and swaps it in only when the job finished, so a failed run leaves ``OUT`` as
 it was. ``--restore-from`` continues the run whose output is there.
 
-Bad settings or arguments: one line on stderr naming the file, key and reason, exit status 2, no traceback.
+Bad settings or arguments: one line on stderr naming the file (or the flag the value came from), key and reason,
+exit status 2, no traceback. A local run ends with a summary of what it read and wrote.
 """
 
 from __future__ import annotations

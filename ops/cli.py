@@ -27,10 +27,11 @@ from botocore.exceptions import (
 from unilake_config import ConfigError, Environment, load_environments
 from unilake_config.durations import parse_seconds
 
-from . import backfill, flink, lake
+from . import backfill, data, diagram, flink, lake
 from .aws import AwsFactory
 from .cost import parse_tier_mix
-from .cost_report import DEFAULT_INTERVALS, DEFAULT_TABLE_COUNTS, CostOptions, render
+from .cost_chart import write_chart
+from .cost_report import DEFAULT_INTERVALS, DEFAULT_TABLE_COUNTS, CostOptions, render, tradeoff_rows
 from .errors import OpsError
 from .prices import load_prices
 
@@ -150,6 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--data-files-per-commit", type=_positive_int, default=None, help="default: the job's parallelism"
     )
+    cost.add_argument(
+        "--chart",
+        type=Path,
+        metavar="FILE.svg",
+        help="also draw the monitor-interval trade-off (cost by interval and table count) as SVG; with several "
+        "environments FILE-<env>.svg each",
+    )
+
+    picture = sub.add_parser("diagram", help="the architecture diagram (Mermaid) of a synthesized environment")
+    picture.add_argument("--env", default="dev", help="default: %(default)s")
+    picture.add_argument("--cdk-out", type=Path, default=Path("cdk.out"), help="default: %(default)s")
+    picture.add_argument("--write", type=Path, metavar="README", help="replace the diagram section of this file")
 
     aws_command("status", "application state, last checkpoint, last snapshot")
     start = aws_command("start", "start the application from its latest snapshot")
@@ -166,6 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("--since-snapshot", type=int, help="the reader's last consumed snapshot id")
     tables.add_argument("--minutes", type=_positive_int, default=lake.DEFAULT_RECENT_MINUTES)
     tables.add_argument("--limit", type=_positive_int, default=lake.DEFAULT_RECENT_LIMIT)
+    load = aws_command(
+        "load", "append JSON-lines files to a source table, one Iceberg commit per file (all checked first)"
+    )
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE.jsonl", help="one JSON object per line")
+    load.add_argument("--table", default=lake.SOURCE_TABLE, help="a source table; default: %(default)s")
+    show = aws_command("show", "a table's counts and its newest rows")
+    show.add_argument("--table", default=lake.SINK_TABLE, help="default: %(default)s")
+    show.add_argument("--since", type=_duration, default=86_400, help="rows of this last period; default: 1d")
+    show.add_argument("--limit", type=_positive_int, default=10, help="rows to print; default: 10")
     smoke = aws_command("smoke", "append synthetic transactions and wait for their aggregates")
     smoke.add_argument("--count", type=_positive_int, default=20, help="transactions to append; default: 20")
     smoke.add_argument("--timeout", type=_duration, default=300, help="default: 5m")
@@ -200,6 +222,8 @@ def _default_factory(env: Environment, args: argparse.Namespace) -> AwsFactory:
 
 
 def _run_cost(args: argparse.Namespace, out: TextIO) -> int:
+    if args.chart is not None and args.chart.suffix.lower() != ".svg":
+        raise OpsError(f"--chart {args.chart}: the chart is SVG, name the file *.svg (PNG would need matplotlib)")
     environments = load_environments(args.config_dir, only=tuple(args.env))
     book, path = load_prices(args.config_dir)
     options = CostOptions(
@@ -214,6 +238,16 @@ def _run_cost(args: argparse.Namespace, out: TextIO) -> int:
     )
     reports = [render(env, book.for_region(env.config.region, path), path, options) for env in environments]
     out.write("\n\n".join(reports) + "\n")
+    if args.chart is not None:
+        for env in environments:
+            target = args.chart
+            if len(environments) > 1:
+                target = args.chart.with_name(f"{args.chart.stem}-{env.name}{args.chart.suffix}")
+            prices = book.for_region(env.config.region, path)
+            title = f"{env.name}: Glue cost of polling per month by monitor interval (writer commits every "
+            title += f"{options.source_commit_interval or env.config.flink.checkpoint_interval} s)"
+            write_chart(target, tradeoff_rows(env, prices, options), title=title)
+            out.write(f"chart: {target}\n")
     accounts = [env.config.account for env in environments]
     shared = sorted({account for account in accounts if accounts.count(account) > 1})
     if shared:
@@ -274,6 +308,12 @@ def _run_aws(args: argparse.Namespace, env: Environment, aws: AwsFactory, out: T
             minutes=args.minutes,
             limit=args.limit,
         )
+    if command == "load":
+        return data.load(aws.catalog(env.config), env, table_name=args.table, files=args.files, out=out)
+    if command == "show":
+        return data.show(
+            aws.catalog(env.config), env, table_name=args.table, out=out, now=now, since=args.since, limit=args.limit
+        )
     if command == "smoke":
         return lake.smoke(
             aws.catalog(env.config),
@@ -314,6 +354,14 @@ def main(
     try:
         if args.command == "cost":
             return _run_cost(args, out)
+        if args.command == "diagram":
+            block = diagram.readme_block(args.cdk_out, args.env)
+            if args.write is None:
+                out.write(block + "\n")
+            else:
+                changed = diagram.write_block(args.write, block)
+                out.write(f"{args.write}: diagram {'updated' if changed else 'already current'}\n")
+            return 0
         (env,) = load_environments(args.config_dir, only=(args.env,))
         return _run_aws(args, env, aws_factory(env, args), out, err)
     except ConfigError as error:

@@ -182,8 +182,9 @@ def storage_cost(
 class TableCost:
     name: str
     role: str
-    commit_interval: int
-    """Seconds between the writer's commits (the sink's checkpoint interval, or the source's writer)."""
+    commit_interval: int | None
+    """Seconds between the writer's commits (the sink's checkpoint interval, or the source's writer);
+    None for a table no job writes (no commits, no commit requests)."""
     monitor_interval: int | None
     """Source tables only: the streaming reader's poll interval."""
     readers: int
@@ -199,14 +200,18 @@ class TableCost:
 
     @property
     def polls_faster_than_commits(self) -> bool:
-        return self.monitor_interval is not None and self.monitor_interval < self.commit_interval
+        return (
+            self.monitor_interval is not None
+            and self.commit_interval is not None
+            and self.monitor_interval < self.commit_interval
+        )
 
 
 def table_cost(
     *,
     name: str,
     role: str,
-    commit_interval: int,
+    commit_interval: int | None,
     monitor_interval: int | None,
     readers: int,
     assumptions: RequestAssumptions,
@@ -216,7 +221,7 @@ def table_cost(
 ) -> TableCost:
     """Requests a table causes a month. Glue: commits (+ polls for a source). S3: commits and, for a
     source, reading every new snapshot once per reader. Polls add no S3 request."""
-    commits = per_month(commit_interval)
+    commits = per_month(commit_interval) if commit_interval is not None else Decimal(0)
     glue = commits * assumptions.glue_requests_per_commit
     gets = commits * assumptions.gets_per_commit
     puts = commits * assumptions.puts_per_commit

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from flink_app.unilake_job import properties as job
 from unilake_config import Environment
 from unilake_config.durations import format_seconds
 
@@ -19,6 +20,7 @@ from .cost import (
     PollingRow,
     RequestAssumptions,
     StorageInputs,
+    cents,
     flink_cost,
     money,
     polling_tradeoff,
@@ -26,6 +28,10 @@ from .cost import (
     table_cost,
 )
 from .prices import RegionPrices
+
+#: The sink tables the streaming job writes (stacks/streaming_stack.job_settings sets these names). A sink of
+#: the registry that is not among them is written by no job: it makes no commit, so no commit requests.
+JOB_SINK_TABLES = frozenset({job.DEFAULT_SALES_TABLE, job.DEFAULT_FRAUD_TABLE, job.DEFAULT_QUARANTINE_TABLE})
 
 DEFAULT_INTERVALS = (3, 30, 300)
 DEFAULT_TABLE_COUNTS = (1, 1000)
@@ -81,9 +87,11 @@ def estimate(
     tables = []
     for table in env.tables:
         is_source = table.role == "source" and table.streaming is not None
-        commit_interval = flink.checkpoint_interval
+        commit_interval: int | None = flink.checkpoint_interval
         if is_source:
             commit_interval = options.source_commit_interval or flink.checkpoint_interval
+        elif table.name not in JOB_SINK_TABLES:
+            commit_interval = None
         tables.append(
             table_cost(
                 name=table.name,
@@ -155,21 +163,24 @@ def render(
     add(f"  subtotal  {money(fc.total)}")
     add("")
     header = (
-        f"  {'table':<22}{'role':<7}{'commit':>7}{'monitor':>8}{'GetTable polls':>15}"
+        f"  {'table':<22}{'role':<7}{'commit s':>9}{'monitor s':>10}{'GetTable polls':>15}"
         f"{'Glue req':>12}{'S3 GET':>11}{'S3 PUT':>11}{'S3 req $':>10}{'storage $':>11}"
     )
-    add("Tables (requests per month)")
+    add("Tables (requests per month; intervals in seconds)")
     add(header)
     for table in cost.tables:
-        monitor = format_seconds(table.monitor_interval) if table.monitor_interval else "-"
+        monitor = f"{table.monitor_interval:,}" if table.monitor_interval else "-"
+        commit = f"{table.commit_interval:,}" if table.commit_interval is not None else "- **"
         flag = " *" if table.polls_faster_than_commits else ""
         add(
-            f"  {table.name:<22}{table.role:<7}{format_seconds(table.commit_interval):>7}{monitor:>8}"
+            f"  {table.name:<22}{table.role:<7}{commit:>9}{monitor:>10}"
             f"{_count(table.polls):>15}{_count(table.glue_requests):>12}{_count(table.s3_gets):>11}"
             f"{_count(table.s3_puts):>11}{money(table.s3_requests):>10}{money(table.storage.total):>11}{flag}"
         )
     if any(table.polls_faster_than_commits for table in cost.tables):
         add("  * polls faster than the writer commits: the extra polls buy no freshness")
+    if any(table.commit_interval is None for table in cost.tables):
+        add("  ** no job writes this sink (not one of the streaming job's sinks): no commits, storage only")
     add("")
     free = prices.glue.free_requests_per_month
     billable = max(Decimal(0), cost.glue_requests - free)
@@ -185,18 +196,21 @@ def render(
     )
     storage_each = cost.tables[0].storage if cost.tables else None
     if storage_each is not None:
-        tiers = ", ".join(f"{tier} {money(amount)}" for tier, amount in storage_each.by_tier.items())
+        # Exact amounts (a price times a volume has few decimals): the parts add up to the per-table figure.
+        tiers = " + ".join(f"{tier} {_price(amount)}" for tier, amount in storage_each.by_tier.items())
         add(
-            f"S3 Intelligent-Tiering per table: {tiers}, monitoring {options.objects_per_table:,} objects x "
-            f"{_price(prices.s3.intelligent_tiering.monitoring_per_1000_objects)}/1,000 "
-            f"= {money(storage_each.monitoring)}"
+            f"S3 Intelligent-Tiering per table: {tiers} + monitoring ({options.objects_per_table:,} objects x "
+            f"{_price(prices.s3.intelligent_tiering.monitoring_per_1000_objects)}/1,000) "
+            f"{_price(storage_each.monitoring)} = {_price(storage_each.total)}"
         )
         add(f"  x {len(cost.tables)} tables = {money(cost.storage)}")
     add("")
-    add(f"TOTAL {config.name}: {money(cost.total)} / month")
+    # As on a bill: each part rounded to cents as printed above, the total their sum, so the lines add up.
+    parts = [cents(part) for part in (cost.flink.total, cost.glue, cost.s3_requests, cost.storage)]
+    add(f"TOTAL {config.name}: {money(sum(parts, Decimal(0)))} / month")
     add(
-        f"  = Flink {money(cost.flink.total)} + Glue {money(cost.glue)} + S3 requests "
-        f"{money(cost.s3_requests)} + S3 storage {money(cost.storage)}"
+        f"  = Flink {money(parts[0])} + Glue {money(parts[1])} + S3 requests {money(parts[2])} + S3 storage "
+        f"{money(parts[3])}"
     )
     add("")
     add("Assumptions")
@@ -237,17 +251,24 @@ def render(
     return "\n".join(lines)
 
 
+def tradeoff_rows(env: Environment, prices: RegionPrices, options: CostOptions) -> list[PollingRow]:
+    """The monitor-interval trade-off (the table below a report, and ``--chart``)."""
+    return list(
+        polling_tradeoff(
+            options.intervals,
+            options.table_counts,
+            commit_interval=options.source_commit_interval or env.config.flink.checkpoint_interval,
+            readers=options.readers,
+            free_requests=prices.glue.free_requests_per_month,
+            per_million=prices.glue.requests_per_million,
+        )
+    )
+
+
 def render_tradeoff(env: Environment, prices: RegionPrices, options: CostOptions) -> list[str]:
     flink = env.config.flink
     commit_interval = options.source_commit_interval or flink.checkpoint_interval
-    rows = polling_tradeoff(
-        options.intervals,
-        options.table_counts,
-        commit_interval=commit_interval,
-        readers=options.readers,
-        free_requests=prices.glue.free_requests_per_month,
-        per_million=prices.glue.requests_per_million,
-    )
+    rows = tradeoff_rows(env, prices, options)
     lines = [
         f"Monitor-interval trade-off: Glue GetTable cost of polling alone, per month, free "
         f"{prices.glue.free_requests_per_month:,} requests applied once per account; writer commits every "
@@ -264,12 +285,12 @@ def render_tradeoff(env: Environment, prices: RegionPrices, options: CostOptions
 
 def _tradeoff_header(table_counts: Sequence[int]) -> str:
     counts = "".join(f"{f'{count:,} table' + ('s' if count != 1 else ''):>16}" for count in table_counts)
-    return f"  {'interval':<10}{'GetTable/table':>16}{counts}   freshness (worst case: commit + interval)"
+    return f"  {'interval s':<11}{'GetTable/table':>16}{counts}   freshness s (worst case: commit + interval)"
 
 
 def _tradeoff_line(row: PollingRow) -> str:
     costs = "".join(f"{money(amount):>16}" for _, amount in row.cost_by_table_count)
-    note = f"{format_seconds(row.worst_case_staleness)}"
+    note = f"{row.worst_case_staleness:,}"
     if row.faster_than_commits:
         note += " - faster than commits: no fresher data, only more requests"
-    return f"  {format_seconds(row.monitor_interval):<10}{_count(row.requests_per_table):>16}{costs}   {note}"
+    return f"  {row.monitor_interval:<11,}{_count(row.requests_per_table):>16}{costs}   {note}"

@@ -90,7 +90,14 @@ class PriceBook(_Frozen):
             return self.regions[region]
         except KeyError:
             known = ", ".join(sorted(self.regions)) or "none"
-            raise ConfigError(f"{path}: regions: no prices for {region!r} (known: {known})") from None
+            example = "us-east-1" if "us-east-1" in self.regions or not self.regions else min(self.regions)
+            raise ConfigError(
+                f"{path}: regions: no prices for {region!r} (known: {known}). To add them: copy the {example} "
+                f"block under `regions:` as `{region}:`, set `as_of` to today and `source` to the pages you read, "
+                "and take each figure for that region from https://aws.amazon.com/managed-service-apache-flink/"
+                "pricing/, https://aws.amazon.com/glue/pricing/ and https://aws.amazon.com/s3/pricing/ (list any "
+                "figure you could not check under `unverified`)"
+            ) from None
 
 
 def load_prices(config_dir: Path) -> tuple[PriceBook, Path]:

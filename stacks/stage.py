@@ -62,7 +62,9 @@ class UnilakeStage(Stage):
             code=self.streaming.code,
             settings=self.streaming.settings,
         )
-        self.backfill.add_dependency(self.streaming)  # the code asset and its jar check are the streaming stack's
+        self.backfill.add_stack_dependency(
+            self.streaming, "the backfill runs the streaming stack's code asset, which that stack checks for the jar"
+        )
         self.lake.storage.allow_managed_flink_encryption(
             *(
                 self.lake.format_arn(service="kinesisanalytics", resource="application", resource_name=name)

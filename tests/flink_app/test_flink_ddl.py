@@ -225,7 +225,9 @@ def test_local_source_and_sinks() -> None:
     # Part files roll within one checkpoint interval (10 s by default), so each checkpoint commits them.
     assert options["sink.rolling-policy.rollover-interval"] == "5s"
     for name, sql_type in schemas.FRAUD_ALERTS:
-        assert f"`{name}` {sql_type}" in sink
+        # timestamps as TIMESTAMP_LTZ: the JSON format writes those with Z (session zone UTC)
+        assert f"`{name}` {sql_type.replace('TIMESTAMP(', 'TIMESTAMP_LTZ(')}" in sink
+    assert "`window_start` TIMESTAMP_LTZ(6)" in sink
 
 
 def test_schemas_match_the_catalog_tables() -> None:

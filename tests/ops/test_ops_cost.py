@@ -3,12 +3,15 @@ file's validation, and the ``cost`` command's output."""
 
 from __future__ import annotations
 
+import copy
 import io
 import shutil
 from decimal import Decimal
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+import yaml
 
 from ops import cost
 from ops.cli import main
@@ -16,6 +19,7 @@ from ops.prices import load_prices
 from unilake_config import ConfigError
 
 D = Decimal
+ROOT = Path(__file__).resolve().parents[2]
 US_EAST_1 = {"kpu_hour": D("0.11"), "storage_gb_month": D("0.10")}
 GLUE = {"free_requests": 1_000_000, "per_million": D("1.00")}
 
@@ -314,11 +318,11 @@ def test_cost_output_for_prod_shows_the_interval_table_and_assumptions() -> None
     assert "+ 1 orchestration) x 730 h x $0.11/KPU-hour = $401.50" in text
     assert "x $0.10/GB-month = $20.00" in text
     tradeoff = text.split("Monitor-interval trade-off", 1)[1].splitlines()
-    assert tradeoff[1].split()[:3] == ["interval", "GetTable/table", "1"]
+    assert tradeoff[1].split()[:4] == ["interval", "s", "GetTable/table", "1"]
     rows = {line.split()[0]: line.split() for line in tradeoff[2:5]}
-    assert rows["3s"][1:4] == ["864,000", "$0.00", "$863.00"]
-    assert rows["30s"][1:4] == ["86,400", "$0.00", "$85.40"]
-    assert rows["5m"][1:4] == ["8,640", "$0.00", "$7.64"]
+    assert rows["3"][1:4] == ["864,000", "$0.00", "$863.00"]
+    assert rows["30"][1:4] == ["86,400", "$0.00", "$85.40"]
+    assert rows["300"][1:4] == ["8,640", "$0.00", "$7.64"]
     # prod checkpoints every 20 s: 3 s polling buys no freshness.
     assert "faster than commits" in tradeoff[2]
     assert "faster than commits" not in tradeoff[3]
@@ -333,9 +337,9 @@ def test_cost_intervals_and_table_counts_are_configurable() -> None:
     assert "2,000 tables" in tradeoff[1]
     # 1 s: 2,592,000/table; 10 tables 25,920,000 - 1M = 24,920,000 -> $24.92;
     # 2,000 tables 5,184,000,000 - 1M = 5,183,000,000 -> $5,183.00
-    assert tradeoff[2].split()[:4] == ["1s", "2,592,000", "$24.92", "$5,183.00"]
+    assert tradeoff[2].split()[:4] == ["1", "2,592,000", "$24.92", "$5,183.00"]
     # 1 min: 43,200/table; 10 tables 432,000 -> $0.00; 2,000 tables 86,400,000 - 1M -> $85.40
-    assert tradeoff[3].split()[:4] == ["1m", "43,200", "$0.00", "$85.40"]
+    assert tradeoff[3].split()[:4] == ["60", "43,200", "$0.00", "$85.40"]
 
 
 def test_cost_without_env_covers_every_environment() -> None:
@@ -349,3 +353,90 @@ def test_cost_rejects_a_bad_interval() -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["cost", "--intervals", "3 parsecs"], out=io.StringIO(), err=io.StringIO())
     assert exit_info.value.code == 2
+
+
+def test_every_interval_column_has_one_unit() -> None:
+    text = _cost("--env", "prod", "--intervals", "33s,1m,330s")
+    tradeoff = text.split("Monitor-interval trade-off", 1)[1].splitlines()
+    assert "interval s" in tradeoff[1]
+    assert "freshness s" in tradeoff[1]
+    assert [line.split()[0] for line in tradeoff[2:5]] == ["33", "60", "330"]
+    assert [line.split()[4] for line in tradeoff[2:5]] == ["53", "80", "350"]  # commit 20 s + interval
+    tables = text.split("Tables (requests per month; intervals in seconds)", 1)[1].splitlines()
+    assert tables[1].split()[2:6] == ["commit", "s", "monitor", "s"]
+    assert tables[2].split()[2:4] == ["20", "10"]
+
+
+def test_the_printed_parts_add_up_to_the_printed_totals() -> None:
+    text = _cost("--env", "prod")
+    storage = next(line for line in text.splitlines() if line.startswith("S3 Intelligent-Tiering per table:"))
+    # every dollar amount but the unit price ($0.0025/1,000): the four parts, then the per-table figure
+    amounts = [Decimal(token.strip("$,")) for token in storage.split() if token.startswith("$") and "/" not in token]
+    *parts, per_table = amounts
+    assert len(parts) == 4
+    assert sum(parts) == per_table == Decimal("1.25")
+    total_line, parts_line = text.split("TOTAL prod: ", 1)[1].splitlines()[:2]
+    total = Decimal(total_line.split()[0].strip("$").replace(",", ""))
+    summed = sum(Decimal(t.strip("$").replace(",", "")) for t in parts_line.split() if t.startswith("$"))
+    assert summed == total
+
+
+def test_a_sink_no_job_writes_is_charged_no_commits(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config_dir)
+    registry = config_dir / "tables.yaml"
+    data = yaml.safe_load(registry.read_text())
+    extra = copy.deepcopy(next(t for t in data["tables"] if t["name"] == "sales_per_minute"))
+    extra["name"] = "sales_archive"
+    data["tables"].append(extra)
+    registry.write_text(yaml.safe_dump(data, sort_keys=False))
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--config-dir", str(config_dir), "cost", "--env", "prod"], out=out, err=err) == 0, err.getvalue()
+    row = next(line for line in out.getvalue().splitlines() if line.strip().startswith("sales_archive"))
+    assert row.split()[1:9] == ["sink", "-", "**", "-", "0", "0", "0", "0"]
+    assert row.split()[9] == "$0.00"
+    assert "** no job writes this sink" in out.getvalue()
+    written = next(line for line in out.getvalue().splitlines() if line.strip().startswith("sales_per_minute"))
+    assert written.split()[2] == "20"
+
+
+def test_an_unpriced_region_says_how_to_add_it(config_copy: Path) -> None:
+    book, path = load_prices(config_copy)
+    with pytest.raises(ConfigError) as error:
+        book.for_region("us-west-2", path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: regions: no prices for 'us-west-2' (known: eu-west-1, us-east-1). ")
+    assert "copy the us-east-1 block under `regions:` as `us-west-2:`" in message
+    assert "https://aws.amazon.com/managed-service-apache-flink/pricing/" in message
+
+
+def test_the_prices_line_names_real_pages() -> None:
+    line = _cost("--env", "prod").splitlines()[1]
+    assert line.startswith("Prices: config/prices.yaml [us-east-1], as of 2026-11-25: ")
+    assert "https://aws.amazon.com/s3/pricing/" in line
+    assert "above" not in line
+
+
+def test_chart_on_request(tmp_path: Path) -> None:
+    chart = tmp_path / "tradeoff.svg"
+    out = _cost("--env", "prod", "--intervals", "3s,30s,5m", "--table-counts", "1,100,1000", "--chart", str(chart))
+    assert out.endswith(f"chart: {chart}\n")
+    svg = ElementTree.parse(chart).getroot()  # noqa: S314 - the file this test just wrote
+    namespace = "{http://www.w3.org/2000/svg}"
+    lines = svg.findall(f"{namespace}polyline")
+    assert len(lines) == 3  # one per table count
+    assert all(len(line.get("points", "").split()) == 3 for line in lines)  # one point per interval
+    texts = [text.text for text in svg.iter(f"{namespace}text")]
+    assert {"1 table", "100 tables", "1,000 tables"} <= set(texts)
+    assert {"3", "30", "300", "23", "50", "320"} <= set(texts)  # intervals and their freshness
+
+
+def test_chart_for_several_environments_and_not_as_png(tmp_path: Path) -> None:
+    out = _cost("--chart", str(tmp_path / "c.svg"))
+    for name in ("dev", "prod", "staging"):
+        assert (tmp_path / f"c-{name}.svg").is_file()
+        assert f"chart: {tmp_path / f'c-{name}.svg'}" in out
+    err = io.StringIO()
+    assert main(["cost", "--chart", str(tmp_path / "c.png")], out=io.StringIO(), err=err) == 1
+    expected = "the chart is SVG, name the file *.svg (PNG would need matplotlib)"
+    assert err.getvalue() == f"error: --chart {tmp_path / 'c.png'}: {expected}\n"
