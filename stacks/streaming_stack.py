@@ -188,7 +188,7 @@ class StreamingStack(Stack):
                     assert_=Fn.condition_equals(parameter.value_as_string, "yes"),
                     assert_description=(
                         f"The Flink job zip has no lib/{job.DEPENDENCY_JAR_NAME} (Iceberg runtime, AWS bundle), "
-                        "so Managed Flink could not run it. Build the jar with `mvn -f flink_app/pom.xml package` "
+                        "so Managed Flink could not run it. Build the jar with `make jar` "
                         "(see flink_app/README.md), synthesize again, then deploy."
                     ),
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,9 @@ class LocalRun:
     checkpoint_dir: Path | None = None
     restore_from: Path | None = None
     idle_timeout_s: float = 10.0
+    #: Jars for the job's class path (``pipeline.jars``): the msf profile run outside Managed Flink needs the
+    #: dependency jar, which the service otherwise loads from the zip's ``lib/``.
+    jars: tuple[Path, ...] = ()
 
 
 def create_table_env(
@@ -41,12 +44,15 @@ def create_table_env(
     *,
     checkpoint_dir: Path | None = None,
     restore_from: Path | None = None,
+    jars: Sequence[Path] = (),
 ) -> TableEnvironment:
     """A TableEnvironment for ``settings.mode``.
 
     On Managed Flink the service owns checkpointing, restarts and parallelism (application configuration), so
     only table-level options are set; locally the job configures exactly-once checkpoints retained on cancel,
-    a bounded restart strategy and, when restoring, the checkpoint to start from.
+    a bounded restart strategy and, when restoring, the checkpoint to start from. ``jars`` (the dependency jar
+    of an msf run on a local mini-cluster, as tests and the msf demo do) makes the run local: the msf profile
+    then gets the same local runtime options as the local profile.
     """
     env_settings = (
         EnvironmentSettings.in_streaming_mode() if settings.mode == "streaming" else EnvironmentSettings.in_batch_mode()
@@ -62,11 +68,17 @@ def create_table_env(
     # Batch: an aggregation may shuffle by part of its keys when the next one needs that, so the two levels
     # of the card windows (card x store, then card) share one shuffle and run chained (sql.card_windows_view).
     config.set("table.optimizer.shuffle-by-partial-key-enabled", "true")
+<<<<<<< HEAD
     # A source reader (subtask) without records for this long is idle: it stops holding the watermark of the
     # windows back (streaming sources of Iceberg do not infer their parallelism, so some readers may get no
     # split). Reaches the watermark assigner Flink adds after a source (StreamExecWatermarkAssigner).
     config.set("table.exec.source.idle-timeout", format_duration(settings.source_idle_timeout_ms))
     if settings.profile == "msf":
+=======
+    if jars:
+        config.set("pipeline.jars", ";".join(jar.resolve().as_uri() for jar in jars))
+    elif settings.profile == "msf":
+>>>>>>> i12
         return t_env
     config.set("parallelism.default", str(settings.parallelism))
     # The mini-cluster's default of 128 MB of managed memory makes batch sorts and hash aggregations spill to
@@ -183,7 +195,7 @@ def skipped_snapshots(catalog: Any, settings: JobSettings) -> list[str]:
 
 def submit(settings: JobSettings, *, run: LocalRun | None = None) -> TableResult:
     run = run or LocalRun()
-    t_env = create_table_env(settings, checkpoint_dir=run.checkpoint_dir, restore_from=run.restore_from)
+    t_env = create_table_env(settings, checkpoint_dir=run.checkpoint_dir, restore_from=run.restore_from, jars=run.jars)
     return prepare(t_env, settings).execute()
 
 
