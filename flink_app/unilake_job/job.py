@@ -68,17 +68,13 @@ def create_table_env(
     # Batch: an aggregation may shuffle by part of its keys when the next one needs that, so the two levels
     # of the card windows (card x store, then card) share one shuffle and run chained (sql.card_windows_view).
     config.set("table.optimizer.shuffle-by-partial-key-enabled", "true")
-<<<<<<< HEAD
     # A source reader (subtask) without records for this long is idle: it stops holding the watermark of the
     # windows back (streaming sources of Iceberg do not infer their parallelism, so some readers may get no
     # split). Reaches the watermark assigner Flink adds after a source (StreamExecWatermarkAssigner).
     config.set("table.exec.source.idle-timeout", format_duration(settings.source_idle_timeout_ms))
-    if settings.profile == "msf":
-=======
     if jars:
         config.set("pipeline.jars", ";".join(jar.resolve().as_uri() for jar in jars))
     elif settings.profile == "msf":
->>>>>>> i12
         return t_env
     config.set("parallelism.default", str(settings.parallelism))
     # The mini-cluster's default of 128 MB of managed memory makes batch sorts and hash aggregations spill to

@@ -447,7 +447,6 @@ def _check_profile(settings: JobSettings) -> None:
         raise _fail(KEY_CHECKPOINT_TIMEOUT, "must not be shorter than checkpoint.interval")
 
 
-<<<<<<< HEAD
 #: Starting strategies the job refuses in streaming, with the reason.
 _DOUBLE_COUNTING_STRATEGIES: Final = {
     "INCREMENTAL_FROM_LATEST_SNAPSHOT": (
@@ -455,7 +454,7 @@ _DOUBLE_COUNTING_STRATEGIES: Final = {
         "use INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE (the default)"
     ),
 }
-=======
+
 _ENDPOINT_RE: Final = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:\d+)?/?$")
 _REGION_RE: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
@@ -475,7 +474,6 @@ def _catalog_properties(values: Mapping[str, str]) -> tuple[tuple[str, str], ...
             raise _fail(key, f"expected an AWS region such as 'eu-west-1' (got {value!r})")
         found.append((prop, value))
     return tuple(found)
->>>>>>> i12
 
 
 def _choice(values: Mapping[str, str], key: str, allowed: Sequence[str], *, default: str | None) -> Any:

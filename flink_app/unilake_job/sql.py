@@ -164,29 +164,6 @@ def catalog_ddl(settings: JobSettings) -> str:
     return f"CREATE CATALOG `{settings.catalog_name}` WITH (\n  {options_clause(catalog_options(settings))}\n)"
 
 
-<<<<<<< HEAD
-=======
-def msf_source_connector_options(settings: JobSettings) -> dict[str, str]:
-    """The Iceberg connector options of the temporary source table: which catalog table it reads.
-
-    A temporary table (not the catalog table itself) is needed because Flink SQL can only declare a watermark
-    in a CREATE TABLE; the job checks the catalog table exists first, so the connector never creates it.
-    """
-    assert settings.database is not None
-    return {
-        "connector": "iceberg",
-        "catalog-name": settings.catalog_name,
-        "catalog-impl": ICEBERG_CATALOG_IMPL,
-        "io-impl": ICEBERG_IO_IMPL,
-        "warehouse": settings.warehouse or "",
-        "catalog-database": settings.database,
-        "catalog-table": settings.source_table,
-        # The connector builds its own catalog from these options (FlinkDynamicTableFactory.createTableLoader).
-        **dict(settings.catalog_properties),
-    }
-
-
->>>>>>> i12
 def msf_read_options(settings: JobSettings) -> dict[str, str]:
     """Read options passed as the ``/*+ OPTIONS(...) */`` hint (FlinkReadOptions; flink-queries.md).
 

@@ -75,6 +75,16 @@ class Lake:
             text=True,
         )
 
+    def evolve(self) -> dict[str, Any]:
+        """A new optional column and int -> long on ``transactions`` (lake.evolve)."""
+        result: dict[str, Any] = self._run("evolve")
+        return result
+
+    def delete(self, *, region: str) -> dict[str, Any]:
+        """A delete snapshot on ``transactions`` (lake.delete)."""
+        result: dict[str, Any] = self._run("delete", "--region", region)
+        return result
+
     def read(self, tables: Sequence[str] = ("sales_per_minute", "fraud_alerts", "quarantine")) -> dict[str, Any]:
         """``{table: {"rows": [...], "snapshots": [...]}}``: rows with decimals as strings, timestamps ISO."""
         result: dict[str, Any] = self._run("read", "--tables", ",".join(tables))

@@ -198,6 +198,32 @@ def append(
     return done
 
 
+def evolve(endpoint: str, *, database: str | None = None) -> dict[str, Any]:
+    """Allowed schema evolution of ``transactions``: a new optional column ``channel`` and ``quantity``
+    promoted from int to long. Returns the new schema id."""
+    from pyiceberg.types import LongType, StringType
+
+    database = database or environment().config.catalog.database_name
+    table = catalog(endpoint).load_table((database, "transactions"))
+    with table.update_schema() as update:
+        update.add_column("channel", StringType(), doc="Sales channel (added later)")
+        update.update_column("quantity", field_type=LongType())
+    return {"schema_id": table.refresh().schema().schema_id}
+
+
+def delete(endpoint: str, *, region: str, database: str | None = None) -> dict[str, Any]:
+    """Delete the rows of one region from ``transactions``: a snapshot that is not an append."""
+    from pyiceberg.expressions import EqualTo
+
+    database = database or environment().config.catalog.database_name
+    table = catalog(endpoint).load_table((database, "transactions"))
+    table.delete(EqualTo("region", region))
+    snapshot = table.current_snapshot()
+    assert snapshot is not None
+    assert snapshot.summary is not None
+    return {"snapshot_id": snapshot.snapshot_id, "operation": snapshot.summary.operation.value}
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -242,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     append_cmd = commands.add_parser("append")
     append_cmd.add_argument("--commits", required=True, type=Path)
     append_cmd.add_argument("--gap", type=float, default=0.0)
+    commands.add_parser("evolve")
+    delete_cmd = commands.add_parser("delete")
+    delete_cmd.add_argument("--region", required=True)
     read_cmd = commands.add_parser("read")
     read_cmd.add_argument("--tables", default="transactions,sales_per_minute,fraud_alerts,quarantine")
     args = parser.parse_args(argv)
@@ -251,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "append":
         commits = json.loads(args.commits.read_text(encoding="utf-8"))
         out = append(args.endpoint, commits, gap_s=args.gap, database=args.database)
+    elif args.command == "evolve":
+        out = evolve(args.endpoint, database=args.database)
+    elif args.command == "delete":
+        out = delete(args.endpoint, region=args.region, database=args.database)
     else:
         out = read(args.endpoint, names, database=args.database)
     json.dump(out, sys.stdout)
