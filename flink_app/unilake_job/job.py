@@ -177,8 +177,8 @@ def skipped_snapshots(catalog: Any, settings: JobSettings) -> list[str]:
         return []
     from pyflink.java_gateway import get_gateway
 
-    identifier = get_gateway().jvm.org.apache.iceberg.catalog.TableIdentifier.of(
-        settings.database, settings.source_table
+    identifier = get_gateway().jvm.org.apache.iceberg.catalog.TableIdentifier.parse(
+        f"{settings.database}.{settings.source_table}"
     )
     table = j_catalog.catalog().loadTable(identifier)
     skipped = []
