@@ -101,17 +101,22 @@ def streaming_job(lake: MsfLake, jar: Path, tmp: Path, **extra: str) -> Iterator
 
 
 def jmx_counts(name: str) -> dict[str, float]:
-    """The job's metric ``name`` summed per reason (or under ``""``) over the mini-cluster's subtasks, read
-    from the JMX reporter in this JVM."""
+    """The job's metric ``name`` summed per reason (``""`` without one) over the mini-cluster's subtasks, read
+    from the JMX reporter in this JVM (a user group ``QuarantineReason=LATE`` is a key property, or part of the
+    domain, depending on how the reporter renders it)."""
     from pyflink.java_gateway import get_gateway
 
     jvm = get_gateway().jvm
     server = jvm.java.lang.management.ManagementFactory.getPlatformMBeanServer()
-    names = server.queryNames(jvm.javax.management.ObjectName(f"org.apache.flink.*{name}:*"), None)
-    totals: dict[str, float] = Counter()
-    for object_name in names:
-        reason = str(object_name.getKeyProperty(metric_names.REASON_DIMENSION) or "")
-        totals[reason] += float(server.getAttribute(object_name, "Count"))
+    pattern = jvm.javax.management.ObjectName(f"org.apache.flink.*{name}:*")
+    totals: Counter[str] = Counter()
+    for object_name in server.queryNames(pattern, pattern):
+        reason = object_name.getKeyProperty(metric_names.REASON_DIMENSION)
+        if reason is None:
+            parts = str(object_name.getDomain()).split(".")
+            after = parts.index(metric_names.REASON_DIMENSION) + 1 if metric_names.REASON_DIMENSION in parts else 0
+            reason = parts[after] if after else ""
+        totals[str(reason)] += float(server.getAttribute(object_name, "Count"))
     return dict(totals)
 
 
