@@ -10,8 +10,11 @@ quarantined as LATE and counted in the job's metrics.
 
 from __future__ import annotations
 
+import json
 import random
+import socket
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +31,16 @@ T0 = datetime(2026, 11, 25, 10, 0, 0)
 REGIONS = ("north", "south", "east", "west")
 SPAN_S = 20
 PER_FILE = 25
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+#: The mini-cluster's REST API (metrics), on a free 127.0.0.1 port.
+REST_PORT = _free_port()
 
 
 def commit_rows(k: int, *, regions: tuple[str, ...] = REGIONS, seed: int = 0) -> list[dict[str, Any]]:
@@ -90,7 +103,8 @@ def streaming_job(lake: MsfLake, jar: Path, tmp: Path, **extra: str) -> Iterator
         **{"source.monitor-interval": "1s", "checkpoint.interval": "1s", **extra},
     )
     t_env = job.create_table_env(settings, checkpoint_dir=tmp / "chk", jars=(jar,))
-    t_env.get_config().set("metrics.reporter.jmx.factory.class", "org.apache.flink.metrics.jmx.JMXReporterFactory")
+    t_env.get_config().set("rest.bind-address", "127.0.0.1")
+    t_env.get_config().set("rest.port", str(REST_PORT))
     result = job.prepare(t_env, settings).execute()
     client = result.get_job_client()
     try:
@@ -100,23 +114,27 @@ def streaming_job(lake: MsfLake, jar: Path, tmp: Path, **extra: str) -> Iterator
         client.cancel().result()
 
 
-def jmx_counts(name: str) -> dict[str, float]:
-    """The job's metric ``name`` summed per reason (``""`` without one) over the mini-cluster's subtasks, read
-    from the JMX reporter in this JVM (a user group ``QuarantineReason=LATE`` is a key property, or part of the
-    domain, depending on how the reporter renders it)."""
-    from pyflink.java_gateway import get_gateway
+def rest_counts(result: Any, port: int, name: str) -> dict[str, float]:
+    """The job's metric ``name`` summed per quarantine reason (``""`` without one) over every vertex and
+    subtask, from the mini-cluster's REST API (metric ids like
+    ``0.PythonCalc….kinesisanalytics.QuarantineReason.LATE.quarantinedRecords``)."""
+    base = f"http://127.0.0.1:{port}/jobs/{result.get_job_client().get_job_id()}"
 
-    jvm = get_gateway().jvm
-    server = jvm.java.lang.management.ManagementFactory.getPlatformMBeanServer()
-    pattern = jvm.javax.management.ObjectName(f"org.apache.flink.*{name}:*")
+    def get(path: str) -> Any:
+        with urllib.request.urlopen(base + path, timeout=10) as response:  # noqa: S310 (http on 127.0.0.1)
+            return json.loads(response.read())
+
     totals: Counter[str] = Counter()
-    for object_name in server.queryNames(pattern, pattern):
-        reason = object_name.getKeyProperty(metric_names.REASON_DIMENSION)
-        if reason is None:
-            parts = str(object_name.getDomain()).split(".")
-            after = parts.index(metric_names.REASON_DIMENSION) + 1 if metric_names.REASON_DIMENSION in parts else 0
-            reason = parts[after] if after else ""
-        totals[str(reason)] += float(server.getAttribute(object_name, "Count"))
+    for vertex in get("")["vertices"]:
+        ids = [m["id"] for m in get(f"/vertices/{vertex['id']}/metrics") if m["id"].endswith("." + name)]
+        if not ids:
+            continue
+        for metric in get(f"/vertices/{vertex['id']}/metrics?get=" + ",".join(ids)):
+            parts = metric["id"].split(".")
+            reason = (
+                parts[parts.index(metric_names.REASON_DIMENSION) + 1] if metric_names.REASON_DIMENSION in parts else ""
+            )
+            totals[reason] += float(metric["value"])
     return dict(totals)
 
 
@@ -161,15 +179,15 @@ def test_a_record_behind_the_watermark_is_quarantined_late_and_counted(
     """A commit whose file is older than what the reader already emitted: its records are LATE in quarantine
     (never dropped), and the job's metrics count them per reason beside the aggregated records."""
     lake: MsfLake = new_msf_lake("late_really")
-    with streaming_job(lake, dependency_jar, tmp_path):
+    with streaming_job(lake, dependency_jar, tmp_path) as job_result:
         lake.lake.append([commit_rows(k) for k in range(6)], gap_s=1.0)
         wait_until(lambda: sum(sales_per_window(lake).values()) > 0, timeout_s=120, what="a first window")
         old = [{**row, "transaction_id": "late-" + row["transaction_id"]} for row in commit_rows(0, regions=("north",))]
         lake.lake.append([old])
         wait_until(lambda: len(lake.sinks()["quarantine"]) == PER_FILE, timeout_s=120, what="the late records")
         time.sleep(2)  # one more metrics report
-        quarantined = jmx_counts(metric_names.QUARANTINED_RECORDS)
-        aggregated = jmx_counts(metric_names.AGGREGATED_RECORDS)
+        quarantined = rest_counts(job_result, REST_PORT, metric_names.QUARANTINED_RECORDS)
+        aggregated = rest_counts(job_result, REST_PORT, metric_names.AGGREGATED_RECORDS)
     reasons = Counter(row["reason"] for row in lake.sinks()["quarantine"])
     assert reasons == {"LATE": PER_FILE}
     assert {row["transaction_id"] for row in lake.sinks()["quarantine"]} == {row["transaction_id"] for row in old}
