@@ -95,7 +95,7 @@ def main() -> int:
         return 2
     if not DEPENDENCY_JAR.is_file():
         print(
-            f"unilake: note: {DEPENDENCY_JAR.relative_to(ROOT)} is missing (it needs Maven Central); synth goes on, "
+            f"unilake: note: {DEPENDENCY_JAR.relative_to(ROOT)} is missing (build it: make jar); synth goes on, "
             "but CloudFormation will refuse to deploy the streaming stacks until the jar is built.",
             file=sys.stderr,
         )

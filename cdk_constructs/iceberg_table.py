@@ -23,9 +23,9 @@ Sources:
   metadata is expected only via TableInput or via IcebergTableInputProperties inside
   OpenTableFormatInput" — its variants all had a ``TableInput`` too. Confirm with the first deploy.
 
-Field ids are assigned as Iceberg does on create: columns 1..n in declared order, partition
-fields from 1000 (so adding a column anywhere but at the end renumbers: the registry appends).
-The Flink job never creates tables; it reads and writes these.
+Field ids, partition field ids, the format version and the properties come from
+``unilake_config.iceberg_definition`` (plain data): the tests create the same tables in a local moto Glue
+from the same function. The Flink job never creates tables; it reads and writes these.
 """
 
 from __future__ import annotations
@@ -35,47 +35,31 @@ from aws_cdk import aws_glue as glue
 from constructs import Construct
 
 from unilake_config import TableSpec
-
-ICEBERG_FORMAT_VERSION = "2"
-FIRST_PARTITION_FIELD_ID = 1000  # Iceberg's PartitionSpec starts partition field ids at 1000
+from unilake_config.iceberg_definition import IcebergTableDefinition, iceberg_definition
 
 
-def column_ids(table: TableSpec) -> dict[str, int]:
-    """Iceberg field id of every column: 1..n in the registry's order."""
-    return {column.name: index for index, column in enumerate(table.columns, start=1)}
-
-
-def iceberg_schema(table: TableSpec) -> glue.CfnTable.IcebergSchemaProperty:
-    ids = column_ids(table)
+def iceberg_schema(definition: IcebergTableDefinition) -> glue.CfnTable.IcebergSchemaProperty:
     return glue.CfnTable.IcebergSchemaProperty(
         type="struct",
-        schema_id=0,
+        schema_id=definition.schema_id,
         fields=[
             glue.CfnTable.IcebergStructFieldProperty(
-                id=ids[column.name],
-                name=column.name,
-                type=column.type,
-                required=column.required,
-                doc=column.doc,
+                id=field.id, name=field.name, type=field.type, required=field.required, doc=field.doc
             )
-            for column in table.columns
+            for field in definition.fields
         ],
-        identifier_field_ids=[ids[name] for name in table.identifier_fields] or None,
+        identifier_field_ids=list(definition.identifier_field_ids) or None,
     )
 
 
-def iceberg_partition_spec(table: TableSpec) -> glue.CfnTable.IcebergPartitionSpecProperty:
-    ids = column_ids(table)
+def iceberg_partition_spec(definition: IcebergTableDefinition) -> glue.CfnTable.IcebergPartitionSpecProperty:
     return glue.CfnTable.IcebergPartitionSpecProperty(
-        spec_id=0,
+        spec_id=definition.spec_id,
         fields=[
             glue.CfnTable.IcebergPartitionFieldProperty(
-                name=field.name,
-                source_id=ids[field.source],
-                transform=field.transform,
-                field_id=FIRST_PARTITION_FIELD_ID + index,
+                name=field.name, source_id=field.source_id, transform=field.transform, field_id=field.field_id
             )
-            for index, field in enumerate(table.partition_spec)
+            for field in definition.partition_fields
         ],
     )
 
@@ -102,6 +86,7 @@ class IcebergTable(Construct):
         self.table = table
         self.database_name = database_name
         self.location = location
+        definition = iceberg_definition(table, location=location)
         self.resource = glue.CfnTable(
             self,
             "Table",
@@ -111,12 +96,12 @@ class IcebergTable(Construct):
             open_table_format_input=glue.CfnTable.OpenTableFormatInputProperty(
                 iceberg_input=glue.CfnTable.IcebergInputProperty(
                     metadata_operation="CREATE",
-                    version=ICEBERG_FORMAT_VERSION,
+                    version=str(definition.format_version),
                     iceberg_table_input=glue.CfnTable.IcebergTableInputProperty(
-                        location=location,
-                        schema=iceberg_schema(table),
-                        partition_spec=iceberg_partition_spec(table) if table.partition_spec else None,
-                        properties=dict(table.properties) or None,
+                        location=definition.location,
+                        schema=iceberg_schema(definition),
+                        partition_spec=iceberg_partition_spec(definition) if definition.partition_fields else None,
+                        properties=definition.properties or None,
                     ),
                 )
             ),

@@ -63,7 +63,7 @@ def refuse_deploy_without_jar(stack: Stack, *, jar_present: bool) -> CfnParamete
                 assert_=Fn.condition_not(Fn.condition_equals(parameter.value_as_string, "true")),
                 assert_description=(
                     f"The Flink job zip has no lib/{job.DEPENDENCY_JAR_NAME} (Iceberg runtime, AWS bundle), "
-                    "so Managed Flink could not run it. Build the jar with `mvn -f flink_app/pom.xml package` "
+                    "so Managed Flink could not run it. Build the jar with `make jar` "
                     "(see flink_app/README.md), synthesize again, then deploy."
                 ),
             )

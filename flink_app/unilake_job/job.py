@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,9 @@ class LocalRun:
     checkpoint_dir: Path | None = None
     restore_from: Path | None = None
     idle_timeout_s: float = 10.0
+    #: Jars for the job's class path (``pipeline.jars``): the msf profile run outside Managed Flink needs the
+    #: dependency jar, which the service otherwise loads from the zip's ``lib/``.
+    jars: tuple[Path, ...] = ()
 
 
 def create_table_env(
@@ -47,12 +50,15 @@ def create_table_env(
     *,
     checkpoint_dir: Path | None = None,
     restore_from: Path | None = None,
+    jars: Sequence[Path] = (),
 ) -> TableEnvironment:
     """A TableEnvironment for ``settings.mode``.
 
     On Managed Flink the service owns checkpointing, restarts and parallelism (application configuration), so
     only table-level options are set; locally the job configures exactly-once checkpoints retained on cancel,
-    a bounded restart strategy and, when restoring, the checkpoint to start from.
+    a bounded restart strategy and, when restoring, the checkpoint to start from. ``jars`` (the dependency jar
+    of an msf run on a local mini-cluster, as tests and the msf demo do) makes the run local: the msf profile
+    then gets the same local runtime options as the local profile.
     """
     env_settings = (
         EnvironmentSettings.in_streaming_mode() if settings.mode == "streaming" else EnvironmentSettings.in_batch_mode()
@@ -72,7 +78,9 @@ def create_table_env(
     # windows back (streaming sources of Iceberg do not infer their parallelism, so some readers may get no
     # split). Reaches the watermark assigner Flink adds after a source (StreamExecWatermarkAssigner).
     config.set("table.exec.source.idle-timeout", format_duration(settings.source_idle_timeout_ms))
-    if settings.profile == "msf":
+    if jars:
+        config.set("pipeline.jars", ";".join(jar.resolve().as_uri() for jar in jars))
+    elif settings.profile == "msf":
         return t_env
     config.set("parallelism.default", str(settings.parallelism))
     # The mini-cluster's default of 128 MB of managed memory makes batch sorts and hash aggregations spill to
@@ -175,8 +183,8 @@ def skipped_snapshots(catalog: Any, settings: JobSettings) -> list[str]:
         return []
     from pyflink.java_gateway import get_gateway
 
-    identifier = get_gateway().jvm.org.apache.iceberg.catalog.TableIdentifier.of(
-        settings.database, settings.source_table
+    identifier = get_gateway().jvm.org.apache.iceberg.catalog.TableIdentifier.parse(
+        f"{settings.database}.{settings.source_table}"
     )
     table = j_catalog.catalog().loadTable(identifier)
     skipped = []
@@ -189,7 +197,7 @@ def skipped_snapshots(catalog: Any, settings: JobSettings) -> list[str]:
 
 def submit(settings: JobSettings, *, run: LocalRun | None = None) -> TableResult:
     run = run or LocalRun()
-    t_env = create_table_env(settings, checkpoint_dir=run.checkpoint_dir, restore_from=run.restore_from)
+    t_env = create_table_env(settings, checkpoint_dir=run.checkpoint_dir, restore_from=run.restore_from, jars=run.jars)
     return prepare(t_env, settings).execute()
 
 

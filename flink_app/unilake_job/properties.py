@@ -72,6 +72,21 @@ KEY_CHECKPOINT_TIMEOUT: Final = "checkpoint.timeout"
 KEY_RESTART_ATTEMPTS: Final = "restart.attempts"
 KEY_RESTART_DELAY: Final = "restart.delay"
 KEY_PARALLELISM: Final = "parallelism"  # local only; Managed Flink sets parallelism itself
+# Optional Iceberg catalog properties (msf only), for a Glue and S3 other than the region's own (tests and the
+# msf demo point them at a local moto server). None has a default: unset, the catalog is exactly as before.
+# Credentials are never settings: the AWS SDK's default chain (environment, then the service role) finds them.
+KEY_CATALOG_GLUE_ENDPOINT: Final = "catalog.glue.endpoint"
+KEY_CATALOG_S3_ENDPOINT: Final = "catalog.s3.endpoint"
+KEY_CATALOG_S3_PATH_STYLE_ACCESS: Final = "catalog.s3.path-style-access"
+KEY_CATALOG_CLIENT_REGION: Final = "catalog.client.region"
+#: Job key -> Iceberg catalog property (iceberg docs/docs/aws.md: glue.endpoint, s3.endpoint,
+#: s3.path-style-access, client.region).
+CATALOG_PROPERTY_KEYS: Final = {
+    KEY_CATALOG_GLUE_ENDPOINT: "glue.endpoint",
+    KEY_CATALOG_S3_ENDPOINT: "s3.endpoint",
+    KEY_CATALOG_S3_PATH_STYLE_ACCESS: "s3.path-style-access",
+    KEY_CATALOG_CLIENT_REGION: "client.region",
+}
 
 ALL_KEYS: Final = (
     KEY_PROFILE,
@@ -101,6 +116,7 @@ ALL_KEYS: Final = (
     KEY_RESTART_ATTEMPTS,
     KEY_RESTART_DELAY,
     KEY_PARALLELISM,
+    *CATALOG_PROPERTY_KEYS,
 )
 
 Profile = Literal["msf", "local"]
@@ -209,6 +225,8 @@ class JobSettings:
     restart_attempts: int = 3
     restart_delay_ms: int = 5_000
     parallelism: int = 1
+    #: Optional Iceberg catalog properties (see :data:`CATALOG_PROPERTY_KEYS`), as (property, value) pairs.
+    catalog_properties: tuple[tuple[str, str], ...] = ()
 
     def to_property_map(self) -> dict[str, str]:
         """The settings as the ``PropertyMap`` of :data:`JOB_GROUP_ID` (strings; unset options omitted)."""
@@ -241,6 +259,8 @@ class JobSettings:
             KEY_RESTART_DELAY: format_duration(self.restart_delay_ms),
             KEY_PARALLELISM: str(self.parallelism),
         }
+        by_property = dict(self.catalog_properties)
+        values.update({key: by_property.get(prop) for key, prop in CATALOG_PROPERTY_KEYS.items()})
         return {key: value for key, value in values.items() if value is not None}
 
 
@@ -384,6 +404,7 @@ def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
         "restart_attempts": _int(values, KEY_RESTART_ATTEMPTS, 3, minimum=0),
         "restart_delay_ms": _duration(values, KEY_RESTART_DELAY, 5_000, minimum=0),
         "parallelism": _int(values, KEY_PARALLELISM, 1, minimum=1),
+        "catalog_properties": _catalog_properties(values),
     }
     settings = JobSettings(**kwargs)
     _check_profile(settings)
@@ -426,6 +447,10 @@ def _check_profile(settings: JobSettings) -> None:
         ):
             if value is not None:
                 raise _fail(key, "only allowed with profile 'msf'")
+        if settings.catalog_properties:
+            prop = settings.catalog_properties[0][0]
+            key = next(k for k, p in CATALOG_PROPERTY_KEYS.items() if p == prop)
+            raise _fail(key, "only allowed with profile 'msf'")
         if not settings.source_path:
             raise _fail(KEY_SOURCE_PATH, "required for profile 'local' (or pass --input)")
         if not settings.sink_path:
@@ -441,6 +466,26 @@ _DOUBLE_COUNTING_STRATEGIES: Final = {
         "use INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE (the default)"
     ),
 }
+
+_ENDPOINT_RE: Final = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:\d+)?/?$")
+_REGION_RE: Final = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+def _catalog_properties(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The optional Iceberg catalog properties that are set, validated, in :data:`CATALOG_PROPERTY_KEYS` order."""
+    found: list[tuple[str, str]] = []
+    for key, prop in CATALOG_PROPERTY_KEYS.items():
+        value = values.get(key)
+        if value is None or value == "":
+            continue
+        if key in (KEY_CATALOG_GLUE_ENDPOINT, KEY_CATALOG_S3_ENDPOINT) and not _ENDPOINT_RE.match(value):
+            raise _fail(key, f"expected an http(s) endpoint such as 'http://127.0.0.1:5000' (got {value!r})")
+        if key == KEY_CATALOG_S3_PATH_STYLE_ACCESS and value not in ("true", "false"):
+            raise _fail(key, f"must be 'true' or 'false' (got {value!r})")
+        if key == KEY_CATALOG_CLIENT_REGION and not _REGION_RE.match(value):
+            raise _fail(key, f"expected an AWS region such as 'eu-west-1' (got {value!r})")
+        found.append((prop, value))
+    return tuple(found)
 
 
 def _choice(values: Mapping[str, str], key: str, allowed: Sequence[str], *, default: str | None) -> Any:

@@ -155,6 +155,8 @@ def catalog_options(settings: JobSettings) -> dict[str, str]:
         "warehouse": settings.warehouse,
         # Glue keeps no archived table version per commit (one commit per checkpoint per table).
         "glue.skip-archive": "true",
+        # Optional endpoints, path-style access and region (none by default: absent on Managed Flink).
+        **dict(settings.catalog_properties),
     }
 
 

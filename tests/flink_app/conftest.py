@@ -7,7 +7,10 @@ installed (the main virtualenv): they run with ``make test-flink``.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,16 @@ for entry in (REPO_ROOT, HERE):  # flink_app.* from the repository; flink_test_s
         sys.path.insert(0, str(entry))
 
 from flink_test_support import CRAFTED_FILES, Row, lander, local_settings, run_crafted_batch  # noqa: E402
+from msf_support import DEPENDENCY_JAR, MsfLake  # noqa: E402
+
+from tests.local_aws.client import Lake  # noqa: E402
+from tests.local_aws.moto import DUMMY_AWS_ENV, MotoServer  # noqa: E402
+
+# The AWS SDK in Flink's JVM reads credentials and region from the environment, which the JVM inherits when
+# PyFlink starts it (once per test process): dummy values only, set before any JVM starts. Never real keys.
+# Only in the PyFlink venv: the main venv's tests (which collect this file too) keep their own environment.
+if importlib.util.find_spec("pyflink") is not None:
+    os.environ.update(DUMMY_AWS_ENV)
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +57,35 @@ def streaming_run(pyflink: Any, tmp_path_factory: pytest.TempPathFactory) -> Pat
     (tmp / "in").mkdir()
     job.run_local(settings, run=run, on_running=lander(tmp / "in", CRAFTED_FILES, gap_s=1.5), log=lambda _: None)
     return tmp / "out"
+
+
+# --- the msf profile on a local AWS (moto) and the real Iceberg connector ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """One moto server (Glue, S3, STS) on a free 127.0.0.1 port for the whole run, stopped at the end."""
+    with MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dependency_jar() -> Path:
+    """The jar ``make jar`` builds (``make test`` builds it first): a missing jar fails, it never skips."""
+    if not DEPENDENCY_JAR.is_file():
+        pytest.fail(f"{DEPENDENCY_JAR} is missing: run `make jar` (make test builds it)")
+    return DEPENDENCY_JAR
+
+
+@pytest.fixture(scope="session")
+def new_msf_lake(pyflink: Any, local_aws: MotoServer, dependency_jar: Path) -> Callable[[str], MsfLake]:
+    """A factory: ``new_msf_lake("name")`` creates a Glue database ``name`` with the four tables of
+    ``config/tables.yaml`` (as the catalog stack declares them) on the shared moto server, so each test
+    writes its own sinks."""
+
+    def create(database: str, **kwargs: Any) -> MsfLake:
+        lake = Lake(local_aws.url, database=database)
+        info = lake.create(**kwargs)
+        return MsfLake(lake=lake, endpoint=local_aws.url, warehouse=info["warehouse"], database=database)
+
+    return create

@@ -251,16 +251,6 @@ def test_schemas_match_the_catalog_tables() -> None:
 # --- the msf statements on a real Flink planner -------------------------------------------------------------
 
 
-def test_msf_source_needs_only_the_iceberg_jar(pyflink: Any) -> None:
-    """Flink parses the msf source DDL; planning it fails only for the missing 'iceberg' connector jar."""
-    from pyflink.table import EnvironmentSettings, TableEnvironment
-
-    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-    settings = settings_of(**MSF)
-    with pytest.raises(Exception, match="identifier 'iceberg'"):
-        t_env.execute_sql(sql.catalog_ddl(settings))  # the catalog needs the Iceberg jar, nothing else
-
-
 def test_msf_pipeline_on_an_iceberg_shaped_source(
     pyflink: Any, tmp_path: Path, batch_result: dict[str, list[Row]]
 ) -> None:
@@ -438,3 +428,63 @@ def test_event_time_validation_on_flink(pyflink: Any) -> None:
         assert valid is (expected is not None), text
         # An invalid time gets the 1970-01-01 placeholder (behind any watermark); a valid one its value.
         assert rowtime.removesuffix(".000") == (expected or "1970-01-01 00:00:00"), text
+
+
+# --- optional catalog settings (a Glue and S3 other than the region's: the local moto server) ---------------
+
+LOCAL_AWS = {
+    "catalog.glue.endpoint": "http://127.0.0.1:5000",
+    "catalog.s3.endpoint": "http://127.0.0.1:5000",
+    "catalog.s3.path-style-access": "true",
+    "catalog.client.region": "eu-west-1",
+}
+LOCAL_AWS_OPTIONS = {
+    "glue.endpoint": "http://127.0.0.1:5000",
+    "s3.endpoint": "http://127.0.0.1:5000",
+    "s3.path-style-access": "true",
+    "client.region": "eu-west-1",
+}
+
+
+@pytest.mark.parametrize("mode", ["streaming", "batch"])
+def test_without_the_optional_catalog_settings_the_msf_plan_is_unchanged(mode: str) -> None:
+    """None of the endpoint, path-style or region settings has a default: without them, the plan Managed Flink
+    runs is byte for byte the plan with them minus exactly their option lines (the catalog's: the source table
+    is LIKE the catalog table, whose catalog properties Iceberg's FlinkCatalog.getTable passes on)."""
+    plain = sql.build_plan(settings_of(**MSF, mode=mode))
+    pointed = sql.build_plan(settings_of(**MSF, **LOCAL_AWS, mode=mode))
+    text = "\n;\n".join((*plain.setup, *plain.inserts))
+    for name, value in LOCAL_AWS_OPTIONS.items():
+        assert name not in text
+        assert value not in text or value == "true"
+    option_lines = {f",\n  '{name}' = '{value}'" for name, value in LOCAL_AWS_OPTIONS.items()}
+    stripped = "\n;\n".join((*pointed.setup, *pointed.inserts))
+    for line in option_lines:
+        assert stripped.count(line) == 1  # the catalog only
+        stripped = stripped.replace(line, "")
+    assert stripped == text
+    assert pointed.required_tables == plain.required_tables
+    assert with_options(sql.catalog_ddl(settings_of(**MSF, **LOCAL_AWS))).items() >= LOCAL_AWS_OPTIONS.items()
+    assert sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS)) == sql.msf_source_ddl(settings_of(**MSF))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("catalog.glue.endpoint", "127.0.0.1:5000", "expected an http(s) endpoint"),
+        ("catalog.s3.endpoint", "ftp://x", "expected an http(s) endpoint"),
+        ("catalog.s3.path-style-access", "yes", "must be 'true' or 'false'"),
+        ("catalog.client.region", "Europe", "expected an AWS region"),
+    ],
+)
+def test_optional_catalog_settings_are_validated(key: str, value: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=f"key '{re.escape(key)}': {re.escape(reason)}"):
+        settings_of(**MSF, **{key: value})
+
+
+def test_optional_catalog_settings_are_msf_only() -> None:
+    local = {"profile": "local", "source.path": "in", "sink.path": "out"}
+    with pytest.raises(ValueError, match=re.escape("key 'catalog.s3.endpoint': only allowed with profile 'msf'")):
+        settings_of(**local, **{"catalog.s3.endpoint": "http://127.0.0.1:5000"})
+    round_trip = settings_of(**MSF, **LOCAL_AWS)
+    assert settings_of(**round_trip.to_property_map()) == round_trip
