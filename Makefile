@@ -1,5 +1,5 @@
 # The few targets the README names. Every target installs what it needs first,
-# so `make synth` and `make test` work on a fresh clone (Python 3.11, Node 20, Java 17).
+# so `make synth` and `make test` work on a fresh clone (Python 3.11, Node 20, Java 17, Maven 3.8).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv

@@ -12,6 +12,7 @@ from pyflink.common import JobStatus
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult
 from pyflink.table.catalog import ObjectPath
 
+from . import schemas
 from .properties import JobSettings, format_duration
 from .sql import PROGRESS_TABLE, PipelinePlan, build_plan
 
@@ -101,26 +102,59 @@ def create_table_env(
 
 
 def prepare(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan | None = None) -> StatementSet:
-    """Execute the setup statements, check the catalog tables exist, and return the statement set."""
+    """Execute the setup statements, check the catalog tables exist, and return the statement set.
+
+    The catalog is created and checked before any other statement: planning the msf source table (a
+    ``connector=iceberg`` table) would otherwise create a missing database or table in the catalog
+    (Iceberg's ``FlinkDynamicTableFactory.createTableLoader``), and the job never creates either.
+    """
     plan = plan or build_plan(settings)
-    for statement in plan.setup:
+    catalogs = [statement for statement in plan.setup if statement.startswith("CREATE CATALOG")]
+    for statement in catalogs:
         t_env.execute_sql(statement)
     if plan.required_tables:
-        catalog = t_env.get_catalog(settings.catalog_name)
-        if catalog is None:
-            raise JobFailedError(f"catalog {settings.catalog_name!r} was not registered")
-        missing = [
-            f"{db}.{table}" for db, table in plan.required_tables if not catalog.table_exists(ObjectPath(db, table))
-        ]
-        if missing:
-            raise JobFailedError(
-                f"Iceberg tables missing in catalog {settings.catalog_name!r}: {', '.join(missing)} "
-                "(the job never creates tables; deploy the catalog stack first)"
-            )
+        check_catalog_tables(t_env, settings, plan)
+    for statement in plan.setup:
+        if statement not in catalogs:
+            t_env.execute_sql(statement)
     statements = t_env.create_statement_set()
     for insert in plan.inserts:
         statements.add_insert_sql(insert)
     return statements
+
+
+def check_catalog_tables(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan) -> None:
+    """Refuse to start, with one message naming what is missing, unless the database, the four tables and
+    every column the job reads or writes exist in the catalog."""
+    catalog = t_env.get_catalog(settings.catalog_name)
+    if catalog is None:
+        raise JobFailedError(f"catalog {settings.catalog_name!r} was not registered")
+    databases = sorted({db for db, _ in plan.required_tables})
+    if absent := [db for db in databases if not catalog.database_exists(db)]:
+        raise JobFailedError(
+            f"database missing in catalog {settings.catalog_name!r}: {', '.join(absent)} "
+            "(the job never creates databases or tables; deploy the catalog stack first)"
+        )
+    missing = [f"{db}.{table}" for db, table in plan.required_tables if not catalog.table_exists(ObjectPath(db, table))]
+    if missing:
+        raise JobFailedError(
+            f"Iceberg tables missing in catalog {settings.catalog_name!r}: {', '.join(missing)} "
+            "(the job never creates tables; deploy the catalog stack first)"
+        )
+    columns = {
+        settings.source_table: schemas.TRANSACTIONS,
+        settings.sink_sales_table: schemas.SALES_PER_MINUTE,
+        settings.sink_fraud_table: schemas.FRAUD_ALERTS,
+        settings.sink_quarantine_table: schemas.QUARANTINE,
+    }
+    for db, table in plan.required_tables:
+        present = set(catalog.get_table(ObjectPath(db, table)).get_schema().get_field_names())
+        if lacking := [name for name, _ in columns.get(table, ()) if name not in present]:
+            uses = "reads" if table == settings.source_table else "writes"
+            raise JobFailedError(
+                f"Iceberg table {db}.{table} lacks column(s) the job {uses}: {', '.join(lacking)} "
+                "(deploy the catalog stack of this version first)"
+            )
 
 
 def submit(settings: JobSettings, *, run: LocalRun | None = None) -> TableResult:
