@@ -182,12 +182,17 @@ def test_cancel_after_a_checkpoint_and_restore_equals_an_uninterrupted_run(
     assert_no_duplicate_commits(lake, {table: len(rows) for table, rows in result.items()})
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13: the source's watermark passes a later region file's records of the same minute "
+    "(files of one commit are read one after another), which the pipeline quarantines as LATE",
+)
 def test_commits_of_several_region_files(
     new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, local_expected: dict[str, list[Row]]
 ) -> None:
     """The shape a real writer produces: each commit one data file per region, all spanning the same minute.
-    The sinks must equal the local profile's output on the same records (nothing LATE: every record is within
-    the out-of-orderness of the records before it in event time)."""
+    The sinks must equal the local profile's output on the same records: nothing is LATE, every record is
+    within the out-of-orderness of the records before it in event time."""
     lake: MsfLake = new_msf_lake("e2e_stream_regions")
     commits = in_event_time_order(commits_by_minute(RECORDS))
     run = start_streaming(lake, dependency_jar, tmp_path / "chk")
@@ -195,8 +200,14 @@ def test_commits_of_several_region_files(
     for commit in commits:
         (done,) = lake.lake.append([commit])
         assert done["data_files"] > 1, done
-    finish(run, lake, local_expected, RECORDS)
+    complete = closed_windows_complete(lake, local_expected["sales_per_minute"], before=closing_minute(RECORDS))
+
+    def late() -> list[str]:
+        return [r["transaction_id"] for r in lake.sinks()["quarantine"] if r["reason"] == "LATE"]
+
+    wait_until(lambda: complete() or bool(late()), timeout_s=90, what="the closed windows or a LATE record")
+    time.sleep(MONITOR_S + 1)
+    run.stop_with_savepoint(drain=True)
+    assert late() == []
     result = lake.sinks()
-    late = [r["transaction_id"] for r in result["quarantine"] if r["reason"] == "LATE"]
-    assert late == []
     assert_same_as_local(result, local_expected)
