@@ -42,10 +42,14 @@ class Lake:
             raise LakeError(f"lake {args[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
         return json.loads(done.stdout)
 
-    def create(self, *, tables: Sequence[str] = (), without_columns: Sequence[str] = ()) -> dict[str, Any]:
+    def create(
+        self, *, tables: Sequence[str] = (), without_columns: Sequence[str] = (), copies: Sequence[str] = ()
+    ) -> dict[str, Any]:
         args = ["create", "--tables", ",".join(tables)]
         for column in without_columns:
             args += ["--without-column", column]
+        for name in copies:
+            args += ["--copy", name]
         result: dict[str, Any] = self._run(*args)
         return result
 
@@ -74,6 +78,11 @@ class Lake:
             stderr=subprocess.PIPE,
             text=True,
         )
+
+    def generate(self, rows: int) -> dict[str, Any]:
+        """``rows`` generated transactions appended to ``transactions`` (``{"rows": n, "commits": n}``)."""
+        result: dict[str, Any] = self._run("generate", "--rows", str(rows))
+        return result
 
     def read(self, tables: Sequence[str] = ("sales_per_minute", "fraud_alerts", "quarantine")) -> dict[str, Any]:
         """``{table: {"rows": [...], "snapshots": [...]}}``: rows with decimals as strings, timestamps ISO."""
