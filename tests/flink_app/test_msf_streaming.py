@@ -1,264 +1,208 @@
-"""Streaming on Iceberg, for real (issue "Streaming on Iceberg that is right"): the msf profile's streaming job
-on the PyFlink mini-cluster with the dependency jar, against Glue and S3 on moto (``tests/local_aws``).
+"""The msf profile streaming on the real Iceberg connector while commits land (moto Glue + S3, the jar).
 
-Every commit holds one data file per region, all four spanning the same 20 seconds of event time, records
-shuffled within each file: the case where a watermark assigned per record after the source quarantined most
-valid records as LATE. With split watermarks (``watermark-column`` + ``SOURCE_WATERMARK()``) none is LATE, at
-parallelism 1 and 4, live and catching up 50 commits; a record really behind the watermark is still
-quarantined as LATE and counted in the job's metrics.
+The job starts on an empty ``transactions`` table and polls it every second; the test lands commits of 30 s
+of event time each, in event-time order, and reads the sinks back with pyiceberg. Every run here is compared
+with the local profile on the same records, and the interrupted runs (savepoint; cancel after a checkpoint)
+with the uninterrupted one. One JVM, one moto server for all of them.
 """
 
 from __future__ import annotations
 
-import json
-import random
-import socket
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from msf_support import MsfLake, wait_until
-
-from flink_app.unilake_job import metric_names
-
-T0 = datetime(2026, 11, 25, 10, 0, 0)
-REGIONS = ("north", "south", "east", "west")
-SPAN_S = 20
-PER_FILE = 25
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-#: The mini-cluster's REST API (metrics), on a free 127.0.0.1 port.
-REST_PORT = _free_port()
-
-
-def commit_rows(k: int, *, regions: tuple[str, ...] = REGIONS, seed: int = 0) -> list[dict[str, Any]]:
-    """Commit ``k``: ``PER_FILE`` records per region, event times spread over [T0 + 20k s, T0 + 20(k+1) s)."""
-    rng = random.Random(seed * 1000 + k)
-    rows = [
-        {
-            "transaction_id": f"t{k}-{region}-{i}",
-            "store_id": f"{region}-{i % 3}",
-            "region": region,
-            "sku": "sku-1",
-            "card_id": f"card-{k}-{region}-{i}",
-            "quantity": 1,
-            "unit_price": "1.00",
-            "event_time": (T0 + timedelta(seconds=SPAN_S * k + rng.random() * SPAN_S)).isoformat(
-                timespec="milliseconds"
-            ),
-        }
-        for region in regions
-        for i in range(PER_FILE)
-    ]
-    rng.shuffle(rows)
-    return rows
-
-
-def expected_per_window(commits: range, *, regions: tuple[str, ...] = REGIONS) -> Counter[str]:
-    """Records per 1-minute window (window_start as ISO) of these commits."""
-    counts: Counter[str] = Counter()
-    for k in commits:
-        for row in commit_rows(k, regions=regions):
-            counts[row["event_time"][:16] + ":00"] += 1
-    return counts
-
-
-def complete_windows(commits: range) -> dict[str, int]:
-    """Records per window of these commits, for the windows every reader's split watermark has passed once
-    the last two commits are read (window end at or before the second-to-last commit's first second)."""
-    end_bound = T0 + timedelta(seconds=SPAN_S * (commits.stop - 2))
-    return {
-        w: n
-        for w, n in expected_per_window(commits).items()
-        if datetime.fromisoformat(w) + timedelta(minutes=1) <= end_bound
-    }
-
-
-def sales_per_window(lake: MsfLake) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for row in lake.sinks()["sales_per_minute"]:
-        counts[str(row["window_start"])[:19]] += int(row["transactions"])
-    return counts
-
-
-@contextmanager
-def streaming_job(lake: MsfLake, jar: Path, tmp: Path, **extra: str) -> Iterator[Any]:
-    """The msf streaming job running on the mini-cluster (checkpoints every second), cancelled at the end."""
-    from flink_app.unilake_job import job
-
-    settings = lake.settings(
-        mode="streaming",
-        **{"source.monitor-interval": "1s", "checkpoint.interval": "1s", **extra},
-    )
-    t_env = job.create_table_env(settings, checkpoint_dir=tmp / "chk", jars=(jar,))
-    t_env.get_config().set("rest.bind-address", "127.0.0.1")
-    t_env.get_config().set("rest.port", str(REST_PORT))
-    result = job.prepare(t_env, settings).execute()
-    client = result.get_job_client()
-    try:
-        wait_until(lambda: job.job_status(result) == "RUNNING", timeout_s=120, what="the job to run")
-        yield result
-    finally:
-        client.cancel().result()
-
-
-def rest_counts(result: Any, port: int, name: str) -> dict[str, float]:
-    """The job's metric ``name`` summed per quarantine reason (``""`` without one) over every vertex and
-    subtask, from the mini-cluster's REST API (metric ids like
-    ``0.PythonCalc….kinesisanalytics.QuarantineReason.LATE.quarantinedRecords``)."""
-    base = f"http://127.0.0.1:{port}/jobs/{result.get_job_client().get_job_id()}"
-
-    def get(path: str) -> Any:
-        with urllib.request.urlopen(base + path, timeout=10) as response:  # noqa: S310 (http on 127.0.0.1)
-            return json.loads(response.read())
-
-    totals: Counter[str] = Counter()
-    for vertex in get("")["vertices"]:
-        ids = [m["id"] for m in get(f"/vertices/{vertex['id']}/metrics") if m["id"].endswith("." + name)]
-        if not ids:
-            continue
-        for metric in get(f"/vertices/{vertex['id']}/metrics?get=" + ",".join(ids)):
-            parts = metric["id"].split(".")
-            reason = (
-                parts[parts.index(metric_names.REASON_DIMENSION) + 1] if metric_names.REASON_DIMENSION in parts else ""
-            )
-            totals[reason] += float(metric["value"])
-    return dict(totals)
-
-
-@pytest.mark.parametrize(
-    ("parallelism", "catch_up"),
-    [(1, False), (4, False), (4, True)],
-    ids=["p1-live", "p4-live", "p4-catching-up-50-commits"],
+from flink_test_support import Row
+from msf_support import (
+    RECORDS,
+    MsfLake,
+    StreamingRun,
+    assert_every_record_accounted_for,
+    assert_same_as_local,
+    closed_windows_complete,
+    closing_minute,
+    commits_by_minute,
+    comparable_rows,
+    in_event_time_order,
+    local_profile_outputs,
+    start_streaming,
+    wait_until,
 )
-def test_no_valid_record_is_late_with_overlapping_partitions(
-    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, parallelism: int, catch_up: bool
+
+#: One region, so each commit is one data file in event-time order (the reader's watermark then never passes
+#: a record of a later file; see test_commits_of_several_region_files for the shape real writers produce).
+ONE_REGION: list[Row] = [{**row, "region": "eu"} for row in RECORDS]
+COMMITS = in_event_time_order(commits_by_minute(ONE_REGION, seconds=30))
+HALF = len(COMMITS) // 2
+FIRST_HALF = [row for commit in COMMITS[:HALF] for row in commit]
+#: Checkpoint (= Iceberg commit) interval and monitor interval of the streaming runs (msf_support).
+CHECKPOINT_S, MONITOR_S = 2.0, 1.0
+
+
+@pytest.fixture(scope="module")
+def one_region_local(pyflink: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Row]]:
+    return local_profile_outputs(tmp_path_factory.mktemp("local_one_region"), ONE_REGION)
+
+
+def land(lake: MsfLake, commits: list[list[Row]]) -> list[float]:
+    """Each commit landed by pyiceberg (one process each); the time each one became visible."""
+    landed = []
+    for commit in commits:
+        (done,) = lake.lake.append([commit])
+        assert done["data_files"] == 1, done
+        landed.append(time.monotonic())
+    return landed
+
+
+def finish(run: StreamingRun, lake: MsfLake, expected: dict[str, list[Row]], rows: list[Row]) -> None:
+    """Wait until every window the landed records close is in the sinks, then stop with drain (end of event
+    time: the last window fires, everything is committed)."""
+    complete = closed_windows_complete(lake, expected["sales_per_minute"], before=closing_minute(rows))
+    wait_until(complete, timeout_s=90, what="the closed windows in sales_per_minute", explain=complete.__str__)
+    time.sleep(MONITOR_S + 1)  # the last commit's file is read by now; drain fires the last window
+    run.stop_with_savepoint(drain=True)
+
+
+def assert_no_duplicate_commits(lake: MsfLake, rows_per_sink: dict[str, int]) -> None:
+    """Every sink snapshot is one Flink checkpoint of one job, committed once: no (job id, checkpoint id) pair
+    appears twice, and the records the snapshots added sum to the rows the sink holds."""
+    for table, snapshots in lake.snapshots().items():
+        pairs = [(s["summary"]["flink.job-id"], s["summary"]["flink.max-committed-checkpoint-id"]) for s in snapshots]
+        assert len(pairs) == len(set(pairs)), (table, Counter(pairs).most_common(3))
+        assert all(s["summary"]["operation"] == "append" for s in snapshots), table
+        assert sum(int(s["summary"].get("added-records", 0)) for s in snapshots) == rows_per_sink[table], table
+
+
+def sink_rows(result: dict[str, list[Row]]) -> dict[str, Any]:
+    return {table: comparable_rows(rows, drop=("ingest_time",)) for table, rows in result.items()}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(
+    new_msf_lake: Any, dependency_jar: Path, one_region_local: dict[str, list[Row]], tmp_path_factory: Any
+) -> tuple[MsfLake, list[float]]:
+    """One streaming run from an empty table to the end of the commits; per window, how long after the commit
+    that closed it its sales rows were readable."""
+    lake: MsfLake = new_msf_lake("e2e_stream")
+    run = start_streaming(lake, dependency_jar, tmp_path_factory.mktemp("chk_stream"))
+    run.wait_for_checkpoint()
+    latencies = []
+    expected_sales = one_region_local["sales_per_minute"]
+    closed = ""
+    for commit in COMMITS:
+        (landed_at,) = land(lake, [commit])
+        closes = closing_minute(commit)
+        if closes > closed and any(str(r["window_start"]) < closes for r in expected_sales):
+            # This commit closes windows: their rows must become readable within about a checkpoint interval.
+            closed = closes
+            wait_until(
+                closed_windows_complete(lake, expected_sales, before=closes),
+                timeout_s=60,
+                what=f"windows before {closes}",
+                poll_s=0.2,
+            )
+            latencies.append(time.monotonic() - landed_at)
+    finish(run, lake, one_region_local, ONE_REGION)
+    return lake, latencies
+
+
+def test_streaming_on_iceberg_equals_the_local_profile(
+    uninterrupted: tuple[MsfLake, list[float]], one_region_local: dict[str, list[Row]]
 ) -> None:
-    """Zero LATE among valid records whose commits hold four region files over the same seconds; the windows
-    count every record. Before the fix (a watermark assigned per record after the source, FIFO splits) a run
-    of this test at parallelism 1 quarantined 285 of 371 records as LATE (flink_app/README.md)."""
-    lake: MsfLake = new_msf_lake(f"late_p{parallelism}_{'catchup' if catch_up else 'live'}")
-    commits = 50 if catch_up else 8
-    if catch_up:  # downtime: 50 commits landed before the job starts, read from the earliest
-        lake.lake.append([commit_rows(k) for k in range(commits)])
-        extra = {"source.starting-strategy": "INCREMENTAL_FROM_EARLIEST_SNAPSHOT"}
-    else:
-        extra = {}
-    extra["parallelism"] = str(parallelism)
-    complete = complete_windows(range(commits))
-    assert len(complete) >= 2
-    with streaming_job(lake, dependency_jar, tmp_path, **extra):
-        if not catch_up:
-            lake.lake.append([commit_rows(k) for k in range(commits)], gap_s=1.0)
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
-            timeout_s=180,
-            what="the complete windows in sales_per_minute",
-        )
-        quarantined = lake.sinks()["quarantine"]
-    assert quarantined == []
-    got = sales_per_window(lake)
-    assert {w: got[w] for w in complete} == complete
+    lake, _ = uninterrupted
+    result = lake.sinks()
+    assert_same_as_local(result, one_region_local)
+    assert_every_record_accounted_for(result, ONE_REGION)
+    assert "LATE" not in {r["reason"] for r in result["quarantine"]}
 
 
-def test_a_record_behind_the_watermark_is_quarantined_late_and_counted(
-    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path
+def test_results_appear_within_about_one_checkpoint_interval(uninterrupted: tuple[MsfLake, list[float]]) -> None:
+    """From the commit that closes a window to its rows being readable: the next poll (1 s), the next
+    checkpoint (2 s), the commit to Glue; 5 s of slack for a loaded 2-core machine."""
+    _, latencies = uninterrupted
+    assert latencies
+    assert max(latencies) <= MONITOR_S + CHECKPOINT_S + 5.0, latencies
+
+
+def test_streaming_commits_once_per_checkpoint(uninterrupted: tuple[MsfLake, list[float]]) -> None:
+    lake, _ = uninterrupted
+    result = lake.sinks()
+    assert_no_duplicate_commits(lake, {table: len(rows) for table, rows in result.items()})
+    assert len(lake.snapshots()["sales_per_minute"]) > 1  # committed while running, not only at the end
+
+
+def test_stop_with_savepoint_and_restore_equals_an_uninterrupted_run(
+    new_msf_lake: Any, dependency_jar: Path, uninterrupted: tuple[MsfLake, list[float]], tmp_path: Path
 ) -> None:
-    """A commit whose file is older than what the reader already emitted: its records are LATE in quarantine
-    (never dropped), and the job's metrics count them per reason beside the aggregated records."""
-    lake: MsfLake = new_msf_lake("late_really")
-    with streaming_job(lake, dependency_jar, tmp_path) as job_result:
-        lake.lake.append([commit_rows(k) for k in range(6)], gap_s=1.0)
-        wait_until(lambda: sum(sales_per_window(lake).values()) > 0, timeout_s=120, what="a first window")
-        old = [{**row, "transaction_id": "late-" + row["transaction_id"]} for row in commit_rows(0, regions=("north",))]
-        lake.lake.append([old])
-        wait_until(lambda: len(lake.sinks()["quarantine"]) == PER_FILE, timeout_s=120, what="the late records")
-        time.sleep(2)  # one more metrics report
-        quarantined = rest_counts(job_result, REST_PORT, metric_names.QUARANTINED_RECORDS)
-        aggregated = rest_counts(job_result, REST_PORT, metric_names.AGGREGATED_RECORDS)
-    reasons = Counter(row["reason"] for row in lake.sinks()["quarantine"])
-    assert reasons == {"LATE": PER_FILE}
-    assert {row["transaction_id"] for row in lake.sinks()["quarantine"]} == {row["transaction_id"] for row in old}
-    assert quarantined.get("LATE") == PER_FILE
-    assert sum(v for k, v in quarantined.items() if k != "LATE") == 0
-    assert aggregated.get("", 0) == sum(sales_per_window(lake).values()) > 0
+    lake: MsfLake = new_msf_lake("e2e_savepoint")
+    half = HALF
+    run = start_streaming(lake, dependency_jar, tmp_path / "chk")
+    run.wait_for_checkpoint()
+    land(lake, COMMITS[:half])
+    reference = uninterrupted[0].sinks()
+    complete = closed_windows_complete(lake, reference["sales_per_minute"], before=closing_minute(FIRST_HALF))
+    wait_until(complete, timeout_s=60, what="the first half's closed windows", explain=complete.__str__)
+    savepoint = run.stop_with_savepoint(drain=False)
+    restored = start_streaming(lake, dependency_jar, tmp_path / "chk", restore_from=savepoint)
+    restored.wait_for_checkpoint()
+    land(lake, COMMITS[half:])
+    finish(restored, lake, reference, ONE_REGION)
+    result = lake.sinks()
+    assert sink_rows(result) == sink_rows(reference)
+    assert_no_duplicate_commits(lake, {table: len(rows) for table, rows in result.items()})
 
 
-def test_a_start_without_state_counts_no_record_twice(new_msf_lake: Any, dependency_jar: Path, tmp_path: Path) -> None:
-    """The table has snapshots (3 commits); a job started without state reads after the latest (the default):
-    the windows count only the commits made after the start, never the latest snapshot again."""
-    lake: MsfLake = new_msf_lake("fresh_start")
-    lake.lake.append([commit_rows(k) for k in range(3)])
-    with streaming_job(lake, dependency_jar, tmp_path):
-        time.sleep(3)  # the enumerator has planned its start position
-        lake.lake.append([commit_rows(k) for k in range(3, 10)], gap_s=1.0)
-        complete = complete_windows(range(3, 10))
-        assert list(complete) == ["2026-11-25T10:01:00"]
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
-            timeout_s=180,
-            what="the windows of the commits after the start",
-        )
-    got = sales_per_window(lake)
-    assert {w: got[w] for w in complete} == complete
-    # Commit 2, the latest snapshot at the start (event time 10:00:40-10:01:00), is not read again: an
-    # inclusive start (Iceberg's default INCREMENTAL_FROM_LATEST_SNAPSHOT) would fill window 10:00.
-    assert got["2026-11-25T10:00:00"] == 0
-    assert lake.sinks()["quarantine"] == []
-
-
-def test_schema_evolution_of_the_source_does_not_break_the_job(
-    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path
+def test_cancel_after_a_checkpoint_and_restore_equals_an_uninterrupted_run(
+    new_msf_lake: Any, dependency_jar: Path, uninterrupted: tuple[MsfLake, list[float]], tmp_path: Path
 ) -> None:
-    """A new optional column and quantity int -> long on ``transactions``, then a start (a restart after a
-    schema change): the source is LIKE the catalog table, so the job reads the evolved schema."""
-    lake: MsfLake = new_msf_lake("evolved")
-    lake.lake.append([commit_rows(k) for k in range(2)])
-    lake.lake.evolve()
-    lake.lake.append([[{**row, "channel": "web"} for row in commit_rows(k)] for k in range(2, 4)])
-    with streaming_job(
-        lake, dependency_jar, tmp_path, **{"source.starting-strategy": "INCREMENTAL_FROM_EARLIEST_SNAPSHOT"}
-    ):
-        lake.lake.append([commit_rows(k) for k in range(4, 8)], gap_s=1.0)
-        complete = complete_windows(range(8))
-        assert len(complete) == 2
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
-            timeout_s=180,
-            what="the windows over both schemas",
-        )
-    got = sales_per_window(lake)
-    assert {w: got[w] for w in complete} == complete
-
-
-def test_refusals_name_the_database_the_table_or_the_skipped_snapshot(
-    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path
-) -> None:
-    """Checked before any statement reads the catalog: one message naming what is wrong, nothing created."""
+    """Cancelled with records read but not yet committed: the restored job commits what the checkpoint holds
+    once, and reads the rest from the checkpointed position."""
     from flink_app.unilake_job import job
 
-    lake: MsfLake = new_msf_lake("refusals")
-    missing_db = lake.settings(mode="streaming", database="no_such_db")
-    with pytest.raises(job.JobFailedError, match="database 'no_such_db' not found in catalog 'glue'"):
-        job.prepare(job.create_table_env(missing_db, jars=(dependency_jar,)), missing_db)
-    missing_table = lake.settings(mode="streaming", **{"source.table": "no_such_table"})
-    with pytest.raises(job.JobFailedError, match=r"tables missing in catalog 'glue': refusals\.no_such_table"):
-        job.prepare(job.create_table_env(missing_table, jars=(dependency_jar,)), missing_table)
-    lake.lake.append([commit_rows(0)])
-    deleted = lake.lake.delete(region="north")
-    settings = lake.settings(mode="streaming")
-    with pytest.raises(job.JobFailedError, match=f"would skip silently.*{deleted['snapshot_id']} \\(") as refused:
-        job.prepare(job.create_table_env(settings, jars=(dependency_jar,)), settings)
-    assert deleted["operation"] in str(refused.value)
+    lake: MsfLake = new_msf_lake("e2e_cancel")
+    half = HALF
+    run = start_streaming(lake, dependency_jar, tmp_path / "chk")
+    run.wait_for_checkpoint()
+    land(lake, COMMITS[:half])
+    reference = uninterrupted[0].sinks()
+    complete = closed_windows_complete(lake, reference["sales_per_minute"], before=closing_minute(FIRST_HALF))
+    wait_until(complete, timeout_s=60, what="the first half's closed windows", explain=complete.__str__)
+    land(lake, COMMITS[half : half + 1])
+    run.cancel()
+    latest = job.latest_checkpoint(tmp_path / "chk")
+    assert latest is not None
+    restored = start_streaming(lake, dependency_jar, tmp_path / "chk", restore_from=latest)
+    restored.wait_for_checkpoint()
+    land(lake, COMMITS[half + 1 :])
+    finish(restored, lake, reference, ONE_REGION)
+    result = lake.sinks()
+    assert sink_rows(result) == sink_rows(reference)
+    assert_no_duplicate_commits(lake, {table: len(rows) for table, rows in result.items()})
+
+
+def test_commits_of_several_region_files(
+    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, local_expected: dict[str, list[Row]]
+) -> None:
+    """The shape a real writer produces: each commit one data file per region, all spanning the same minute.
+    The sinks must equal the local profile's output on the same records: nothing is LATE, every record is
+    within the out-of-orderness of the records before it in event time."""
+    lake: MsfLake = new_msf_lake("e2e_stream_regions")
+    commits = in_event_time_order(commits_by_minute(RECORDS))
+    run = start_streaming(lake, dependency_jar, tmp_path / "chk")
+    run.wait_for_checkpoint()
+    for commit in commits:
+        (done,) = lake.lake.append([commit])
+        assert done["data_files"] > 1, done
+    complete = closed_windows_complete(lake, local_expected["sales_per_minute"], before=closing_minute(RECORDS))
+
+    def late() -> list[str]:
+        return [r["transaction_id"] for r in lake.sinks()["quarantine"] if r["reason"] == "LATE"]
+
+    wait_until(lambda: complete() or bool(late()), timeout_s=90, what="the closed windows or a LATE record")
+    time.sleep(MONITOR_S + 1)
+    run.stop_with_savepoint(drain=True)
+    assert late() == []
+    result = lake.sinks()
+    assert_same_as_local(result, local_expected)

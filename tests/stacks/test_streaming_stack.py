@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 from aws_cdk import assertions
 from aws_cdk.assertions import Match
@@ -237,6 +239,47 @@ def test_the_code_asset_holds_only_what_managed_flink_runs(synthesis: Synthesis)
     assert not any("__pycache__" in f or f.endswith(".pyc") for f in files)
     assert not any(f.startswith(("tests/", "demo", "pom.xml", "package.py")) for f in files)
     assert "__init__.py" not in files
+
+
+#: Classes the job needs from the dependency jar: the Glue catalog, S3 file IO, the Iceberg Flink table
+#: factory (connector 'iceberg' and the catalog), and Flink's HadoopUtils replaced by ours and relocated.
+JOB_CLASSES = (
+    "org/apache/iceberg/aws/glue/GlueCatalog.class",
+    "org/apache/iceberg/aws/s3/S3FileIO.class",
+    "org/apache/iceberg/flink/FlinkDynamicTableFactory.class",
+    "org/apache/iceberg/flink/FlinkCatalogFactory.class",
+    "shadow/org/apache/flink/runtime/util/HadoopUtils.class",
+    "shaded/org/apache/hadoop/conf/Configuration.class",
+    "org/apache/hadoop/mapreduce/lib/input/FileInputFormat.class",
+)
+#: Java 11, the JVM of Managed Flink's FLINK-1_20 runtime: class file major version 55.
+JAVA_11_MAJOR = 55
+
+
+def test_the_code_asset_carries_the_dependency_jar_the_job_needs(synthesis: Synthesis) -> None:
+    """``make synth`` builds the jar first: the zip Managed Flink gets holds main.py, the job package and
+    lib/unilake-flink-deps.jar, whose classes are the ones the job loads, all Java 11 bytecode."""
+    stack = synthesis.stack("prod", "streaming")
+    asset_dir = synthesis.outdir / f"asset.{stack.code.asset_hash}"
+    assert (asset_dir / "main.py").is_file()
+    assert (asset_dir / "unilake_job" / "__init__.py").is_file()
+    assert sorted(p.name for p in (asset_dir / "lib").iterdir()) == [job.DEPENDENCY_JAR_NAME]
+    with zipfile.ZipFile(asset_dir / "lib" / job.DEPENDENCY_JAR_NAME) as jar:
+        names = set(jar.namelist())
+        assert set(JOB_CLASSES) <= names
+        # Our HadoopUtils replaces Flink's (relocated, so the job never loads the runtime's own).
+        assert "org/apache/flink/runtime/util/HadoopUtils.class" not in names
+        services = jar.read("META-INF/services/org.apache.flink.table.factories.Factory").decode()
+        assert "org.apache.iceberg.flink.FlinkDynamicTableFactory" in services
+        too_new = []
+        for info in jar.infolist():
+            if info.filename.endswith(".class"):
+                with jar.open(info) as class_file:
+                    header = class_file.read(8)
+                assert header[:4] == b"\xca\xfe\xba\xbe", info.filename
+                if int.from_bytes(header[6:8], "big") > JAVA_11_MAJOR:
+                    too_new.append(info.filename)
+        assert too_new == []
 
 
 def test_service_role_trusts_managed_flink_for_this_application_only(synthesis: Synthesis) -> None:
