@@ -6,9 +6,10 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from cdk_constructs.iceberg_table import FIRST_PARTITION_FIELD_ID, IcebergTable, column_ids
+from cdk_constructs.iceberg_table import IcebergTable
 from tests.cdk_constructs.construct_support import new_stack, resources
 from unilake_config import TableSpec
+from unilake_config.iceberg_definition import FIRST_PARTITION_FIELD_ID, column_ids
 
 TABLE = TableSpec.model_validate(
     {
