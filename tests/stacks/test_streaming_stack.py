@@ -260,7 +260,7 @@ def test_the_code_asset_carries_the_dependency_jar_the_job_needs(synthesis: Synt
     """``make synth`` builds the jar first: the zip Managed Flink gets holds main.py, the job package and
     lib/unilake-flink-deps.jar, whose classes are the ones the job loads, all Java 11 bytecode."""
     stack = synthesis.stack("prod", "streaming")
-    asset_dir = synthesis.outdir / f"asset.{stack.code.asset_hash}"
+    asset_dir = synthesis.outdir / f"asset.{stack.code.asset.asset_hash}"
     assert (asset_dir / "main.py").is_file()
     assert (asset_dir / "unilake_job" / "__init__.py").is_file()
     assert sorted(p.name for p in (asset_dir / "lib").iterdir()) == [job.DEPENDENCY_JAR_NAME]
