@@ -1,5 +1,5 @@
 # The few targets the README names. Every target installs what it needs first,
-# so `make synth` and `make test` work on a fresh clone (Python 3.11, Node 20, Java 17).
+# so `make synth` and `make test` work on a fresh clone (Python 3.11, Node 20, Java 17, Maven 3.8).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,7 @@ FLINK_VENV := .venv-flink
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: setup setup-flink jar synth diagram test test-app test-flink lint demo bench clean
+.PHONY: setup setup-flink jar synth diagram test test-app test-flink lint demo demo-msf bench clean
 
 # The Flink job's dependency jar (Iceberg Flink runtime + AWS bundle + Hadoop conf), from flink_app/pom.xml.
 # Maven's local repository (~/.m2) is reused, so a second build needs no network. Built to a temporary name
@@ -78,6 +78,10 @@ lint: setup
 
 demo: setup-flink
 	$(FLINK_VENV)/bin/python flink_app/demo.py
+
+# The msf profile (what Managed Flink runs) on a local moto Glue + S3, with the real Iceberg connector.
+demo-msf: setup setup-flink $(JAR)
+	$(FLINK_VENV)/bin/python flink_app/demo_msf.py
 
 bench: setup setup-flink
 	$(VENV)/bin/python bench/synth_bench.py

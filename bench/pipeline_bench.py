@@ -25,6 +25,7 @@ time goes.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -41,7 +42,8 @@ from pyflink.table import TableEnvironment  # noqa: E402
 
 from flink_app.datagen import Generator, land, typed_line  # noqa: E402
 from flink_app.unilake_job import job, sql  # noqa: E402
-from flink_app.unilake_job.properties import JobSettings, parse_settings  # noqa: E402
+from flink_app.unilake_job.properties import DEPENDENCY_JAR_NAME, JobSettings, parse_settings  # noqa: E402
+from tests.local_aws.moto import DUMMY_AWS_ENV  # noqa: E402
 
 
 def settings_for(inbox: Path, out: Path, parallelism: int) -> JobSettings:
@@ -74,8 +76,8 @@ def _copy(t_env: TableEnvironment, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def pipeline_job(settings: JobSettings, plan: sql.PipelinePlan | None = None) -> float:
-    statements = job.prepare(job.create_table_env(settings), settings, plan)
+def pipeline_job(settings: JobSettings, plan: sql.PipelinePlan | None = None, *, jars: tuple[Path, ...] = ()) -> float:
+    statements = job.prepare(job.create_table_env(settings, jars=jars), settings, plan)
     started = time.perf_counter()
     statements.execute().wait()
     return time.perf_counter() - started
@@ -138,6 +140,59 @@ def breakdown(
         print(f"  {' + '.join(subset):45s} {seconds:6.1f} s  {rows / seconds:10,.0f} rows/s", flush=True)
 
 
+def iceberg_pair(rows: int, repeat: int, parallelism: int) -> None:
+    """The msf pipeline on the real Iceberg connector (the jar, Glue and S3 of a local moto server) against an
+    Iceberg -> Iceberg copy of the same ``transactions`` table (parquet), in this JVM."""
+    from tests.local_aws.client import Lake
+    from tests.local_aws.moto import REGION, MotoServer
+
+    jar = REPO_ROOT / "flink_app" / "lib" / DEPENDENCY_JAR_NAME
+    if not jar.is_file():
+        print(f"iceberg: skipped, {jar} is missing (make jar)")
+        return
+    with MotoServer() as moto:
+        lake = Lake(moto.url, database="bench")
+        info = lake.create(copies=("transactions_copy",))
+        started = time.perf_counter()
+        generated = lake.generate(rows)
+        print(
+            f"iceberg: {generated['rows']} rows in {generated['commits']} commits to moto "
+            f"in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        property_map = {
+            "profile": "msf",
+            "mode": "batch",
+            "warehouse": info["warehouse"],
+            "database": "bench",
+            "parallelism": str(parallelism),
+            "catalog.glue.endpoint": moto.url,
+            "catalog.s3.endpoint": moto.url,
+            "catalog.s3.path-style-access": "true",
+            "catalog.client.region": REGION,
+        }
+        settings = parse_settings([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}])
+
+        def copy(_: int) -> float:
+            t_env = job.create_table_env(settings, jars=(jar,))
+            t_env.execute_sql(sql.catalog_ddl(settings))
+            catalog = f"`{settings.catalog_name}`.`bench`"
+            started = time.perf_counter()
+            t_env.execute_sql(
+                f"INSERT INTO {catalog}.`transactions_copy` SELECT * FROM {catalog}.`transactions`"  # noqa: S608
+            ).wait()
+            return time.perf_counter() - started
+
+        copy(0)  # warm-up of the Iceberg reader and writer
+        pair(
+            "msf profile on Iceberg (moto Glue + S3, the real connector)",
+            generated["rows"],
+            repeat,
+            copy,
+            lambda _: pipeline_job(settings, jars=(jar,)),
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="pipeline vs copy throughput (batch mode)")
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -146,7 +201,15 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs of each job; medians are compared")
     parser.add_argument("--workdir", type=Path, help="default: a temporary folder, removed afterwards")
     parser.add_argument("--breakdown", action="store_true", help="also time subsets of the msf INSERTs")
+    parser.add_argument(
+        "--iceberg", choices=("also", "only", "no"), default="also", help="the msf pipeline on Iceberg vs a copy"
+    )
     args = parser.parse_args()
+    if args.iceberg != "no":
+        os.environ.update(DUMMY_AWS_ENV)  # before the JVM starts: the AWS SDK reads them (dummy keys only)
+    if args.iceberg == "only":
+        iceberg_pair(args.rows, args.repeat, args.parallelism)
+        return 0
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="unilake-bench-"))
     try:
         inbox = workdir / "in"
@@ -198,6 +261,8 @@ def main() -> int:
         )
         if args.breakdown:
             breakdown(typed_rows, args.repeat, msf_plan, lambda plan: pipeline_job(local, plan))
+        if args.iceberg == "also":
+            iceberg_pair(args.rows, args.repeat, args.parallelism)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -59,6 +59,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--checkpoint-interval", help="e.g. 2s (overrides checkpoint.interval)")
     parser.add_argument("--monitor-interval", help="e.g. 1s (overrides source.monitor-interval)")
     parser.add_argument("--parallelism", help="local parallelism (overrides parallelism)")
+    parser.add_argument(
+        "--jar",
+        help="msf profile outside Managed Flink (tests, the msf demo): the dependency jar "
+        "(flink_app/lib/unilake-flink-deps.jar); the job then runs on a local mini-cluster and a batch run is "
+        "waited for",
+    )
     return parser.parse_args(argv)
 
 
@@ -161,6 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     from unilake_job import job, report
 
     try:
+        if settings.profile == "msf" and args.jar:
+            jar = Path(args.jar)
+            if not jar.is_file():
+                return fail(f"--jar: not a file: {jar} (build it: make jar)")
+            result = job.submit(settings, run=job.LocalRun(jars=(jar,)))
+            if settings.mode == "batch":
+                result.wait()
+                print("done: the Iceberg sinks are committed")
+            return 0
         if settings.profile == "msf":
             # Managed Flink: submit and return; the service runs the job (aws-samples IcebergSink main.py).
             job.submit(settings)

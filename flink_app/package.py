@@ -2,8 +2,8 @@
 
 Pure Python (standard library only). The dependency jar is built by Maven from ``flink_app/pom.xml``::
 
-    mvn -f flink_app/pom.xml package          # -> flink_app/target/unilake-flink-deps.jar
-    python flink_app/package.py --jar flink_app/target/unilake-flink-deps.jar --out dist/unilake-flink.zip
+    make jar          # -> flink_app/lib/unilake-flink-deps.jar (mvn -f flink_app/pom.xml package underneath)
+    python flink_app/package.py --jar flink_app/lib/unilake-flink-deps.jar --out dist/unilake-flink.zip
 
 :func:`verify_artifact` is what a deploy step calls to refuse an artifact without the jar.
 """
@@ -50,7 +50,7 @@ def _package_files(source_dir: Path) -> Iterator[tuple[Path, str]]:
 def build_artifact(*, jar: Path, out: Path, source_dir: Path = HERE) -> Path:
     """Write the zip to ``out`` and verify it. Raises :class:`ArtifactError` when the jar is missing."""
     if not jar.is_file():
-        raise ArtifactError(f"{jar}: dependency jar not found (build it with `mvn -f flink_app/pom.xml package`)")
+        raise ArtifactError(f"{jar}: dependency jar not found (build it with `make jar`)")
     if jar.suffix != ".jar":
         raise ArtifactError(f"{jar}: not a .jar file")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -79,8 +79,8 @@ def verify_artifact(zip_path: str | Path) -> None:
     jars = [n for n in names if n.startswith(f"{JAR_DIR}/") and n.endswith(".jar") and n.count("/") == 1]
     if not jars:
         raise ArtifactError(
-            f"{path}: no dependency jar under {JAR_DIR}/ (the Iceberg/AWS jar from `mvn -f flink_app/pom.xml "
-            "package` is required on Managed Flink)"
+            f"{path}: no dependency jar under {JAR_DIR}/ (the Iceberg/AWS jar from `make jar` "
+            "is required on Managed Flink)"
         )
     if len(jars) > 1:
         raise ArtifactError(f"{path}: more than one jar under {JAR_DIR}/ ({', '.join(sorted(jars))})")

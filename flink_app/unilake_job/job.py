@@ -17,6 +17,7 @@ from pyflink.common import JobStatus  # noqa: E402
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult  # noqa: E402
 from pyflink.table.catalog import ObjectPath  # noqa: E402
 
+from . import schemas  # noqa: E402
 from .metric_names import AGGREGATED_FUNCTION, QUARANTINED_FUNCTION  # noqa: E402
 from .properties import JobSettings, format_duration  # noqa: E402
 from .sql import PROGRESS_TABLE, PipelinePlan, build_plan  # noqa: E402
@@ -147,8 +148,9 @@ STREAMABLE_OPERATIONS = frozenset({"append", "replace"})
 
 
 def check_catalog(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan) -> None:
-    """:class:`JobFailedError` naming the first missing database or tables, or a source snapshot that the
-    streaming source would skip. Reads the catalog only (Glue GetDatabase/GetTable); creates nothing."""
+    """:class:`JobFailedError` naming the first missing database or tables, a column the job reads or writes
+    that a table lacks, or a source snapshot that the streaming source would skip. Reads the catalog only
+    (Glue GetDatabase/GetTable); creates nothing."""
     catalog = t_env.get_catalog(settings.catalog_name)
     if catalog is None:
         raise JobFailedError(f"catalog {settings.catalog_name!r} was not registered")
@@ -164,6 +166,20 @@ def check_catalog(t_env: TableEnvironment, settings: JobSettings, plan: Pipeline
             f"Iceberg tables missing in catalog {settings.catalog_name!r}: {', '.join(missing)} "
             "(the job never creates tables; deploy the catalog stack first)"
         )
+    columns = {
+        settings.source_table: schemas.TRANSACTIONS,
+        settings.sink_sales_table: schemas.SALES_PER_MINUTE,
+        settings.sink_fraud_table: schemas.FRAUD_ALERTS,
+        settings.sink_quarantine_table: schemas.QUARANTINE,
+    }
+    for db, table in plan.required_tables:
+        present = set(catalog.get_table(ObjectPath(db, table)).get_schema().get_field_names())
+        if lacking := [name for name, _ in columns.get(table, ()) if name not in present]:
+            uses = "reads" if table == settings.source_table else "writes"
+            raise JobFailedError(
+                f"Iceberg table {db}.{table} lacks column(s) the job {uses}: {', '.join(lacking)} "
+                "(deploy the catalog stack of this version first)"
+            )
     if settings.mode == "streaming":
         skipped = skipped_snapshots(catalog, settings)
         if skipped:
@@ -183,8 +199,8 @@ def skipped_snapshots(catalog: Any, settings: JobSettings) -> list[str]:
         return []
     from pyflink.java_gateway import get_gateway
 
-    identifier = get_gateway().jvm.org.apache.iceberg.catalog.TableIdentifier.of(
-        settings.database, settings.source_table
+    identifier = get_gateway().jvm.org.apache.iceberg.catalog.TableIdentifier.parse(
+        f"{settings.database}.{settings.source_table}"
     )
     table = j_catalog.catalog().loadTable(identifier)
     skipped = []

@@ -23,7 +23,7 @@ for entry in (REPO_ROOT, HERE):  # flink_app.* from the repository; flink_test_s
         sys.path.insert(0, str(entry))
 
 from flink_test_support import CRAFTED_FILES, Row, lander, local_settings, run_crafted_batch  # noqa: E402
-from msf_support import DEPENDENCY_JAR, MsfLake  # noqa: E402
+from msf_support import DEPENDENCY_JAR, RECORDS, MsfLake, local_profile_outputs  # noqa: E402
 
 from tests.local_aws.client import Lake  # noqa: E402
 from tests.local_aws.moto import DUMMY_AWS_ENV, MotoServer  # noqa: E402
@@ -89,3 +89,9 @@ def new_msf_lake(pyflink: Any, local_aws: MotoServer, dependency_jar: Path) -> C
         return MsfLake(lake=lake, endpoint=local_aws.url, warehouse=info["warehouse"], database=database)
 
     return create
+
+
+@pytest.fixture(scope="session")
+def local_expected(pyflink: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Row]]:
+    """The local profile's batch output on the msf end-to-end records (``msf_support.RECORDS``)."""
+    return local_profile_outputs(tmp_path_factory.mktemp("local_expected"), RECORDS)

@@ -12,12 +12,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flink_app.datagen import typed_line
+from flink_test_support import CRAFTED_FILES, outputs
+
+from flink_app.datagen import Generator, typed_line
 from flink_app.unilake_job.properties import DEPENDENCY_JAR_NAME, JobSettings, parse_settings
 from tests.local_aws.client import Lake
 from tests.local_aws.moto import REGION
@@ -83,26 +85,32 @@ def as_json_lines(rows: Iterable[Row]) -> list[str]:
     return [json.dumps({**row, "event_time": f"{row['event_time']}Z"}) for row in rows]
 
 
-def commits_by_minute(rows: Sequence[Row], *, minutes_per_commit: int = 1) -> list[list[Row]]:
-    """Rows grouped into commits of whole event-time minutes, in event-time order: each commit holds every
-    region of its minutes, so pyiceberg writes one data file per region, all spanning the same minutes."""
-    by_minute: dict[str, list[Row]] = defaultdict(list)
+def commits_by_minute(rows: Sequence[Row], *, seconds: int = 60) -> list[list[Row]]:
+    """Rows grouped into commits of ``seconds`` of event time (60 divisible by it), in event-time order: each
+    commit holds every region of its time range, so pyiceberg writes one data file per region, all spanning
+    the same seconds."""
+    by_slot: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
-        by_minute[str(row["event_time"])[:16]].append(row)
-    minutes = sorted(by_minute)
-    return [
-        [row for minute in minutes[i : i + minutes_per_commit] for row in by_minute[minute]]
-        for i in range(0, len(minutes), minutes_per_commit)
-    ]
+        text = str(row["event_time"])
+        by_slot[f"{text[:17]}{int(text[17:19]) // seconds * seconds:02d}"].append(row)
+    return [by_slot[slot] for slot in sorted(by_slot)]
 
 
-def wait_until(condition: Callable[[], bool], *, timeout_s: float, what: str, poll_s: float = 0.5) -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    *,
+    timeout_s: float,
+    what: str,
+    poll_s: float = 0.5,
+    explain: Callable[[], str] | None = None,
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(poll_s)
-    raise AssertionError(f"timed out after {timeout_s:g}s waiting for {what}")
+    detail = f": {explain()}" if explain else ""
+    raise AssertionError(f"timed out after {timeout_s:g}s waiting for {what}{detail}")
 
 
 def completed_checkpoints(checkpoint_dir: Path, job_id: str) -> list[Path]:
@@ -124,3 +132,149 @@ def comparable_rows(rows: Sequence[Row], *, drop: Sequence[str] = ()) -> list[tu
         return json.dumps(value)
 
     return sorted(tuple(sorted((k, norm(v)) for k, v in row.items() if k not in drop)) for row in rows)
+
+
+def in_event_time_order(commits: Sequence[Sequence[Row]]) -> list[list[Row]]:
+    """Each commit's rows sorted by event time (pyiceberg writes them in that order)."""
+    return [sorted(rows, key=lambda r: str(r["event_time"])) for rows in commits]
+
+
+@dataclass
+class StreamingRun:
+    """An msf streaming job on the mini-cluster of this process (see :func:`start_streaming`)."""
+
+    result: Any
+    checkpoint_dir: Path
+
+    @property
+    def job_id(self) -> str:
+        return str(self.result.get_job_client().get_job_id())
+
+    def status(self) -> str:
+        from flink_app.unilake_job import job
+
+        return job.job_status(self.result)
+
+    def checkpoints(self) -> list[Path]:
+        return completed_checkpoints(self.checkpoint_dir, self.job_id)
+
+    def wait_for_checkpoint(self, *, after: int = 0, timeout_s: float = 120.0) -> Path:
+        """Wait until more than ``after`` checkpoints of this job completed; the newest one's folder."""
+
+        def done() -> bool:
+            if self.status() in ("FAILED", "CANCELED", "FINISHED"):
+                raise AssertionError(f"job ended with status {self.status()}")
+            return len(self.checkpoints()) > after
+
+        wait_until(done, timeout_s=timeout_s, what=f"checkpoint {after + 1} of job {self.job_id}")
+        return self.checkpoints()[-1].parent
+
+    def stop_with_savepoint(self, *, drain: bool) -> Path:
+        """Stop with a savepoint (``drain``: end of event time first, so every window fires)."""
+        client = self.result.get_job_client()
+        path = client.stop_with_savepoint(drain, (self.checkpoint_dir / "savepoints").resolve().as_uri()).result()
+        client.get_job_execution_result().result()
+        return Path(str(path).removeprefix("file:"))
+
+    def cancel(self) -> None:
+        """Cancel (the job's own mini-cluster shuts down with it: its status can no longer be asked)."""
+        client = self.result.get_job_client()
+        client.cancel().result()
+        try:
+            client.get_job_execution_result().result()
+        except Exception as error:  # py4j: the job ended as cancelled, which is what we asked for
+            if "cancel" not in str(error).lower():
+                raise
+
+
+def start_streaming(
+    lake: MsfLake, jar: Path, checkpoint_dir: Path, *, restore_from: Path | None = None, **extra: str
+) -> StreamingRun:
+    """Submit the msf streaming job: polls ``transactions`` every second, checkpoints (and so commits the
+    sinks) every 2 s, exactly-once, checkpoints retained on cancel, on the local mini-cluster."""
+    from flink_app.unilake_job import job
+
+    settings = lake.settings(
+        mode="streaming", **{"source.monitor-interval": "1s", "checkpoint.interval": "2s", **extra}
+    )
+    run = job.LocalRun(checkpoint_dir=checkpoint_dir, restore_from=restore_from, jars=(jar,))
+    return StreamingRun(result=job.submit(settings, run=run), checkpoint_dir=checkpoint_dir)
+
+
+def closing_minute(rows: Sequence[Row], *, out_of_orderness_s: int = 5) -> str:
+    """The windows that start before this minute (``YYYY-MM-DDTHH:MM``) are closed once ``rows`` are read:
+    the watermark is the largest event time minus the out-of-orderness."""
+    latest = max(datetime.fromisoformat(str(r["event_time"])) for r in rows)
+    return (latest - timedelta(seconds=out_of_orderness_s)).isoformat()[:16]
+
+
+class ClosedWindowsComplete:
+    """A condition: the sales sink holds exactly the expected rows of the windows that start before ``before``
+    (``str()`` says what is missing or extra)."""
+
+    def __init__(self, lake: MsfLake, expected_sales: Sequence[Row], *, before: str) -> None:
+        self.lake, self.before = lake, before
+        self.wanted = comparable_rows([r for r in expected_sales if str(r["window_start"]) < before])
+        self.got: list[tuple[tuple[str, str], ...]] = []
+
+    def __call__(self) -> bool:
+        rows = self.lake.sinks()["sales_per_minute"]
+        self.got = comparable_rows([r for r in rows if str(r["window_start"]) < self.before])
+        return self.got == self.wanted
+
+    def __str__(self) -> str:
+        missing = [r for r in self.wanted if r not in self.got]
+        extra = [r for r in self.got if r not in self.wanted]
+        return f"{len(missing)} rows missing (e.g. {missing[:2]}), {len(extra)} unexpected (e.g. {extra[:2]})"
+
+
+def closed_windows_complete(lake: MsfLake, expected_sales: Sequence[Row], *, before: str) -> ClosedWindowsComplete:
+    return ClosedWindowsComplete(lake, expected_sales, before=before)
+
+
+# --- the records of the end-to-end tests and what they must give ------------------------------------------
+
+#: The crafted input's records an Iceberg table can hold, and five minutes of generated transactions (10:00 to
+#: 10:04:59, so that every minute's commit holds all five regions).
+RECORDS: list[Row] = typed_rows(line for _, lines in CRAFTED_FILES for line in lines) + typed_rows(
+    Generator(seed=11, stores=12, cards=300, per_second=8).lines(2_380)
+)
+#: What a quarantine row keeps of its record, compared between the profiles (the msf profile renders typed
+#: values as text, the local one keeps the text it received).
+QUARANTINE_KEY = ("reason", "transaction_id", "store_id", "region", "sku", "card_id")
+
+
+def local_profile_outputs(tmp: Path, rows: list[Row]) -> dict[str, list[Row]]:
+    """The local profile's batch output on the same records (as the JSON lines a producer sends)."""
+    from flink_app.unilake_job import job
+    from flink_app.unilake_job.properties import parse_settings
+
+    (tmp / "in").mkdir(parents=True)
+    (tmp / "in" / "records.jsonl").write_text("\n".join(as_json_lines(rows)) + "\n", encoding="utf-8")
+    property_map = {"profile": "local", "mode": "batch", "source.path": str(tmp / "in"), "sink.path": str(tmp / "out")}
+    job.run_local(parse_settings([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}]), log=lambda _: None)
+    return outputs(tmp / "out")
+
+
+def run_msf_batch(lake: MsfLake, jar: Path, **extra: str) -> None:
+    from flink_app.unilake_job import job
+
+    job.submit(lake.settings(mode="batch", **extra), run=job.LocalRun(jars=(jar,))).wait()
+
+
+def assert_same_as_local(result: dict[str, list[Row]], expected: dict[str, list[Row]]) -> None:
+    for table in ("sales_per_minute", "fraud_alerts"):
+        assert comparable_rows(result[table]) == comparable_rows(expected[table]), table
+    assert comparable_rows([{k: r[k] for k in QUARANTINE_KEY} for r in result["quarantine"]]) == comparable_rows(
+        [{k: r[k] for k in QUARANTINE_KEY} for r in expected["quarantine"]]
+    )
+
+
+def assert_every_record_accounted_for(result: dict[str, list[Row]], rows: list[Row]) -> None:
+    """Aggregated + deduplicated (replays of a transaction in its minute) + quarantined = every record."""
+    valid = [r for r in rows if int(r["quantity"]) > 0 and not str(r["unit_price"]).startswith("-")]
+    distinct = {(r["transaction_id"], str(r["event_time"])[:16]) for r in valid}
+    counted = sum(int(r["transactions"]) for r in result["sales_per_minute"])
+    assert counted == len(distinct)
+    assert len(result["quarantine"]) == len(rows) - len(valid)
+    assert counted + (len(valid) - len(distinct)) + len(result["quarantine"]) == len(rows)

@@ -520,8 +520,8 @@ LOCAL_AWS_OPTIONS = {
 @pytest.mark.parametrize("mode", ["streaming", "batch"])
 def test_without_the_optional_catalog_settings_the_msf_plan_is_unchanged(mode: str) -> None:
     """None of the endpoint, path-style or region settings has a default: without them, the plan Managed Flink
-    runs is byte for byte the plan with them minus exactly their option lines, in the catalog (the source
-    table is ``LIKE`` the catalog table, whose connector the catalog configures)."""
+    runs is byte for byte the plan with them minus exactly their option lines (the catalog's: the source table
+    is LIKE the catalog table, whose catalog properties Iceberg's FlinkCatalog.getTable passes on)."""
     plain = sql.build_plan(settings_of(**MSF, mode=mode))
     pointed = sql.build_plan(settings_of(**MSF, **LOCAL_AWS, mode=mode))
     text = "\n;\n".join((*plain.setup, *plain.inserts))
@@ -531,12 +531,13 @@ def test_without_the_optional_catalog_settings_the_msf_plan_is_unchanged(mode: s
     option_lines = {f",\n  '{name}' = '{value}'" for name, value in LOCAL_AWS_OPTIONS.items()}
     stripped = "\n;\n".join((*pointed.setup, *pointed.inserts))
     for line in option_lines:
-        assert stripped.count(line) == 1  # the catalog's options
+        assert stripped.count(line) == 1  # the catalog only
         stripped = stripped.replace(line, "")
     assert stripped == text
     assert pointed.required_tables == plain.required_tables
     assert with_options(sql.catalog_ddl(settings_of(**MSF, **LOCAL_AWS))).items() >= LOCAL_AWS_OPTIONS.items()
     assert "LIKE `glue`.`unilake`.`transactions`" in sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS))
+    assert sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS)) == sql.msf_source_ddl(settings_of(**MSF))
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -199,3 +200,36 @@ def test_example_files_parse(name: str) -> None:
     path = Path(__file__).resolve().parents[2] / "flink_app" / "examples" / name
     settings = p.load_settings(path)
     assert settings.profile in name
+
+
+def test_start_position_is_explicit_and_never_counts_the_latest_snapshot_twice() -> None:
+    assert p.parse_settings(groups(MSF)).source_starting_strategy == "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE"
+    with pytest.raises(p.SettingsError, match=re.escape("'source.starting-strategy': reads the latest snapshot again")):
+        p.parse_settings(groups({**MSF, "source.starting-strategy": "INCREMENTAL_FROM_LATEST_SNAPSHOT"}))
+    by_time = {**MSF, "source.starting-strategy": "INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP"}
+    with pytest.raises(
+        p.SettingsError, match=re.escape("'source.start-snapshot-timestamp': required with starting strategy")
+    ):
+        p.parse_settings(groups(by_time))
+    settings = p.parse_settings(groups({**by_time, "source.start-snapshot-timestamp": "1764064800000"}))
+    assert settings.source_start_snapshot_timestamp_ms == 1_764_064_800_000
+    with pytest.raises(
+        p.SettingsError, match=re.escape("'source.start-snapshot-timestamp': required with starting strategy")
+    ):
+        p.parse_settings(groups({**MSF, "source.start-snapshot-timestamp": "1764064800000"}))
+    with pytest.raises(
+        p.SettingsError, match=re.escape("'source.start-snapshot-timestamp': only allowed in streaming mode")
+    ):
+        p.parse_settings(groups({**MSF, "mode": "batch", "source.start-snapshot-timestamp": "1"}))
+
+
+def test_idle_timeout_defaults_to_two_monitor_intervals() -> None:
+    assert p.parse_settings(groups(MSF)).source_idle_timeout_ms == 60_000
+    assert p.parse_settings(groups({**MSF, "source.monitor-interval": "10s"})).source_idle_timeout_ms == 20_000
+    assert p.parse_settings(groups({**MSF, "source.idle-timeout": "0ms"})).source_idle_timeout_ms == 0
+    assert (
+        p.parse_settings(groups({**MSF, "source.idle-timeout": "90s"})).to_property_map()["source.idle-timeout"]
+        == "90s"
+    )
+    with pytest.raises(p.SettingsError, match=re.escape("'source.idle-timeout': expected a duration")):
+        p.parse_settings(groups({**MSF, "source.idle-timeout": "soon"}))

@@ -9,70 +9,22 @@ compared with the local profile's output on the same records.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_test_support import CRAFTED_FILES, Row, outputs
+from flink_test_support import Row
 from msf_support import (
+    RECORDS,
     MsfLake,
-    as_json_lines,
+    assert_every_record_accounted_for,
+    assert_same_as_local,
     commits_by_minute,
     comparable_rows,
-    typed_rows,
+    run_msf_batch,
 )
-
-from flink_app.datagen import Generator
-
-#: The crafted input's records an Iceberg table can hold, and three minutes of generated transactions.
-RECORDS: list[Row] = typed_rows(line for _, lines in CRAFTED_FILES for line in lines) + typed_rows(
-    Generator(seed=11, stores=12, cards=300, per_second=8).lines(1_400)
-)
-#: What a quarantine row keeps of its record, compared between the profiles (the msf profile renders typed
-#: values as text, the local one keeps the text it received).
-QUARANTINE_KEY = ("reason", "transaction_id", "store_id", "region", "sku", "card_id")
-
-
-def local_profile_outputs(tmp: Path, rows: list[Row]) -> dict[str, list[Row]]:
-    """The local profile's batch output on the same records (as the JSON lines a producer sends)."""
-    from flink_app.unilake_job import job
-    from flink_app.unilake_job.properties import parse_settings
-
-    (tmp / "in").mkdir(parents=True)
-    (tmp / "in" / "records.jsonl").write_text("\n".join(as_json_lines(rows)) + "\n", encoding="utf-8")
-    property_map = {"profile": "local", "mode": "batch", "source.path": str(tmp / "in"), "sink.path": str(tmp / "out")}
-    job.run_local(parse_settings([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}]), log=lambda _: None)
-    return outputs(tmp / "out")
-
-
-@pytest.fixture(scope="module")
-def local_expected(pyflink: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Row]]:
-    return local_profile_outputs(tmp_path_factory.mktemp("local"), RECORDS)
-
-
-def run_msf_batch(lake: MsfLake, jar: Path, **extra: str) -> None:
-    from flink_app.unilake_job import job
-
-    job.submit(lake.settings(mode="batch", **extra), run=job.LocalRun(jars=(jar,))).wait()
-
-
-def assert_same_as_local(result: dict[str, list[Row]], expected: dict[str, list[Row]]) -> None:
-    for table in ("sales_per_minute", "fraud_alerts"):
-        assert comparable_rows(result[table]) == comparable_rows(expected[table]), table
-    assert comparable_rows([{k: r[k] for k in QUARANTINE_KEY} for r in result["quarantine"]]) == comparable_rows(
-        [{k: r[k] for k in QUARANTINE_KEY} for r in expected["quarantine"]]
-    )
-
-
-def assert_every_record_accounted_for(result: dict[str, list[Row]], rows: list[Row]) -> None:
-    """Aggregated + deduplicated (replays of a transaction in its minute) + quarantined = every record."""
-    valid = [r for r in rows if int(r["quantity"]) > 0 and not str(r["unit_price"]).startswith("-")]
-    distinct = {(r["transaction_id"], str(r["event_time"])[:16]) for r in valid}
-    counted = sum(int(r["transactions"]) for r in result["sales_per_minute"])
-    assert counted == len(distinct)
-    assert len(result["quarantine"]) == len(rows) - len(valid)
-    assert counted + (len(valid) - len(distinct)) + len(result["quarantine"]) == len(rows)
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +60,73 @@ def test_batch_run_commits_each_sink_once(batch_lake: MsfLake) -> None:
         assert summary["operation"] == "append"
         assert summary["flink.job-id"]
         assert summary["flink.max-committed-checkpoint-id"] == str(2**63 - 1)
+
+
+def test_parallelism_two_gives_the_same_sinks(new_msf_lake: Any, dependency_jar: Path, batch_lake: MsfLake) -> None:
+    """The same commits read by two source readers, every stage on two tasks: the same sinks as one task."""
+    lake: MsfLake = new_msf_lake("e2e_batch_p2")
+    lake.lake.append(commits_by_minute(RECORDS))
+    run_msf_batch(lake, dependency_jar, parallelism="2")
+
+    def rows(result: dict[str, list[Row]]) -> dict[str, Any]:
+        return {table: comparable_rows(found, drop=("ingest_time",)) for table, found in result.items()}
+
+    assert rows(lake.sinks()) == rows(batch_lake.sinks())
+
+
+# --- refusals: one line naming what is missing, non-zero exit, nothing written ------------------------------
+
+
+def run_main(lake: MsfLake, jar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], **extra: str) -> int:
+    """``main.py --properties FILE --jar JAR`` in this process (the JVM is shared), batch mode."""
+    from flink_app import main as entry
+
+    properties = tmp_path / "application_properties.json"
+    property_map = lake.property_map(mode="batch", **extra)
+    properties.write_text(json.dumps([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}]))
+    capsys.readouterr()
+    return entry.main(["--properties", str(properties), "--jar", str(jar)])
+
+
+def assert_refused(code: int, capsys: pytest.CaptureFixture[str], *names: str) -> None:
+    captured = capsys.readouterr()
+    assert code == 1
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("error: ")
+    for name in names:
+        assert name in lines[0]
+
+
+def assert_nothing_written(lake: MsfLake, sinks: tuple[str, ...]) -> None:
+    assert {table: snapshots for table, snapshots in lake.snapshots(sinks).items() if snapshots} == {}
+
+
+def test_refuses_a_missing_table(
+    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake: MsfLake = new_msf_lake("e2e_no_quarantine", tables=("transactions", "sales_per_minute", "fraud_alerts"))
+    lake.lake.append(commits_by_minute(RECORDS[:50]))
+    code = run_main(lake, dependency_jar, tmp_path, capsys)
+    assert_refused(code, capsys, "e2e_no_quarantine.quarantine")
+    assert_nothing_written(lake, ("sales_per_minute", "fraud_alerts"))
+
+
+def test_refuses_a_missing_database(
+    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake: MsfLake = new_msf_lake("e2e_some_database")
+    lake.lake.append(commits_by_minute(RECORDS[:50]))
+    code = run_main(lake, dependency_jar, tmp_path, capsys, database="e2e_nowhere")
+    assert_refused(code, capsys, "e2e_nowhere")
+    assert_nothing_written(lake, ("sales_per_minute", "fraud_alerts", "quarantine"))
+
+
+def test_refuses_a_table_lacking_a_column_the_job_reads(
+    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake: MsfLake = new_msf_lake("e2e_no_sku", without_columns=("transactions.sku",))
+    lake.lake.append(commits_by_minute([{k: v for k, v in r.items() if k != "sku"} for r in RECORDS[:50]]))
+    code = run_main(lake, dependency_jar, tmp_path, capsys)
+    assert_refused(code, capsys, "transactions", "sku")
+    assert_nothing_written(lake, ("sales_per_minute", "fraud_alerts", "quarantine"))

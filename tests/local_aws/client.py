@@ -42,10 +42,14 @@ class Lake:
             raise LakeError(f"lake {args[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
         return json.loads(done.stdout)
 
-    def create(self, *, tables: Sequence[str] = (), without_columns: Sequence[str] = ()) -> dict[str, Any]:
+    def create(
+        self, *, tables: Sequence[str] = (), without_columns: Sequence[str] = (), copies: Sequence[str] = ()
+    ) -> dict[str, Any]:
         args = ["create", "--tables", ",".join(tables)]
         for column in without_columns:
             args += ["--without-column", column]
+        for name in copies:
+            args += ["--copy", name]
         result: dict[str, Any] = self._run(*args)
         return result
 
@@ -74,6 +78,21 @@ class Lake:
             stderr=subprocess.PIPE,
             text=True,
         )
+
+    def evolve(self) -> dict[str, Any]:
+        """A new optional column and int -> long on ``transactions`` (lake.evolve)."""
+        result: dict[str, Any] = self._run("evolve")
+        return result
+
+    def delete(self, *, region: str) -> dict[str, Any]:
+        """A delete snapshot on ``transactions`` (lake.delete)."""
+        result: dict[str, Any] = self._run("delete", "--region", region)
+        return result
+
+    def generate(self, rows: int) -> dict[str, Any]:
+        """``rows`` generated transactions appended to ``transactions`` (``{"rows": n, "commits": n}``)."""
+        result: dict[str, Any] = self._run("generate", "--rows", str(rows))
+        return result
 
     def read(self, tables: Sequence[str] = ("sales_per_minute", "fraud_alerts", "quarantine")) -> dict[str, Any]:
         """``{table: {"rows": [...], "snapshots": [...]}}``: rows with decimals as strings, timestamps ISO."""

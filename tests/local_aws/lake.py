@@ -118,9 +118,11 @@ def create(
     database: str | None = None,
     tables: Sequence[str] = (),
     without_columns: Sequence[str] = (),
+    copies: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The lake bucket, the Glue database and the registry's tables (all, or ``tables``), as the catalog stack
-    creates them. ``without_columns`` (``table.column``) leaves columns out, for the refusal tests. Idempotent."""
+    creates them. ``without_columns`` (``table.column``) leaves columns out, for the refusal tests; ``copies``
+    are extra tables shaped like ``transactions`` (the benchmark's copy job writes one). Idempotent."""
     env = environment()
     config = env.config
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **_boto_keys())
@@ -132,21 +134,21 @@ def create(
     with contextlib.suppress(NamespaceAlreadyExistsError):
         iceberg.create_namespace(database)
     created = []
-    for table in env.tables:
-        if tables and table.name not in tables:
-            continue
-        location = f"{config.warehouse_uri}/{database}.db/{table.name}"
+    wanted = [(table.name, table) for table in env.tables if not tables or table.name in tables]
+    wanted += [(name, env.table("transactions")) for name in copies]
+    for name, table in wanted:
+        location = f"{config.warehouse_uri}/{database}.db/{name}"
         definition = iceberg_definition(table, location=location)
-        without = [c.split(".", 1)[1] for c in without_columns if c.split(".", 1)[0] == table.name]
+        without = [c.split(".", 1)[1] for c in without_columns if c.split(".", 1)[0] == name]
         with contextlib.suppress(TableAlreadyExistsError):
             iceberg.create_table(
-                (database, table.name),
+                (database, name),
                 schema=iceberg_schema(definition, without=without),
                 location=definition.location,
                 partition_spec=partition_spec(definition),
                 properties={**definition.properties, "format-version": str(definition.format_version)},
             )
-            created.append(table.name)
+            created.append(name)
     return {
         "database": database,
         "warehouse": config.warehouse_uri,
@@ -198,6 +200,68 @@ def append(
     return done
 
 
+def evolve(endpoint: str, *, database: str | None = None) -> dict[str, Any]:
+    """Allowed schema evolution of ``transactions``: a new optional column ``channel`` and ``quantity``
+    promoted from int to long. Returns the new schema id."""
+    from pyiceberg.types import LongType, StringType
+
+    database = database or environment().config.catalog.database_name
+    table = catalog(endpoint).load_table((database, "transactions"))
+    with table.update_schema() as update:
+        update.add_column("channel", StringType(), doc="Sales channel (added later)")
+        update.update_column("quantity", field_type=LongType())
+    return {"schema_id": table.refresh().schema().schema_id}
+
+
+def delete(endpoint: str, *, region: str, database: str | None = None) -> dict[str, Any]:
+    """Delete the rows of one region from ``transactions``: a snapshot that is not an append."""
+    from pyiceberg.expressions import EqualTo
+
+    database = database or environment().config.catalog.database_name
+    table = catalog(endpoint).load_table((database, "transactions"))
+    table.delete(EqualTo("region", region))
+    snapshot = table.current_snapshot()
+    assert snapshot is not None
+    assert snapshot.summary is not None
+    return {"snapshot_id": snapshot.snapshot_id, "operation": snapshot.summary.operation.value}
+
+
+def generate(endpoint: str, rows: int, *, minutes_per_commit: int = 10, database: str | None = None) -> dict[str, Any]:
+    """``rows`` generated transactions (``flink_app.datagen``, 200 a second of event time), those a table can
+    hold, appended as one commit per ``minutes_per_commit`` of event time (for the benchmark)."""
+    import json as json_module
+
+    from flink_app.datagen import Generator, typed_line
+
+    batch: list[dict[str, Any]] = []
+    commits, total, slot = 0, 0, None
+    database = database or environment().config.catalog.database_name
+    table = catalog(endpoint).load_table((database, "transactions"))
+    schema = table.schema().as_arrow()
+
+    def flush() -> None:
+        nonlocal commits, total, batch
+        if batch:
+            table.append(pa.Table.from_pylist(batch, schema=schema))
+            commits, total, batch = commits + 1, total + len(batch), []
+
+    for line in Generator(per_second=200).lines(rows):
+        typed = typed_line(line)
+        if typed is None:
+            continue
+        row = _typed(json_module.loads(typed))
+        current = (
+            row["event_time"].replace(second=0, microsecond=0, minute=0),
+            row["event_time"].minute // (minutes_per_commit),
+        )
+        if slot is not None and current != slot:
+            flush()
+        slot = current
+        batch.append(row)
+    flush()
+    return {"rows": total, "commits": commits}
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -239,18 +303,36 @@ def main(argv: list[str] | None = None) -> int:
     create_cmd = commands.add_parser("create")
     create_cmd.add_argument("--tables", default="")
     create_cmd.add_argument("--without-column", action="append", default=[])
+    create_cmd.add_argument("--copy", action="append", default=[])
+    generate_cmd = commands.add_parser("generate")
+    generate_cmd.add_argument("--rows", type=int, required=True)
     append_cmd = commands.add_parser("append")
     append_cmd.add_argument("--commits", required=True, type=Path)
     append_cmd.add_argument("--gap", type=float, default=0.0)
+    commands.add_parser("evolve")
+    delete_cmd = commands.add_parser("delete")
+    delete_cmd.add_argument("--region", required=True)
     read_cmd = commands.add_parser("read")
     read_cmd.add_argument("--tables", default="transactions,sales_per_minute,fraud_alerts,quarantine")
     args = parser.parse_args(argv)
     names = [name for name in getattr(args, "tables", "").split(",") if name]
     if args.command == "create":
-        out: Any = create(args.endpoint, database=args.database, tables=names, without_columns=args.without_column)
+        out: Any = create(
+            args.endpoint,
+            database=args.database,
+            tables=names,
+            without_columns=args.without_column,
+            copies=args.copy,
+        )
+    elif args.command == "generate":
+        out = generate(args.endpoint, args.rows, database=args.database)
     elif args.command == "append":
         commits = json.loads(args.commits.read_text(encoding="utf-8"))
         out = append(args.endpoint, commits, gap_s=args.gap, database=args.database)
+    elif args.command == "evolve":
+        out = evolve(args.endpoint, database=args.database)
+    elif args.command == "delete":
+        out = delete(args.endpoint, region=args.region, database=args.database)
     else:
         out = read(args.endpoint, names, database=args.database)
     json.dump(out, sys.stdout)
