@@ -85,15 +85,19 @@ def as_json_lines(rows: Iterable[Row]) -> list[str]:
     return [json.dumps({**row, "event_time": f"{row['event_time']}Z"}) for row in rows]
 
 
-def commits_by_minute(rows: Sequence[Row], *, seconds: int = 60) -> list[list[Row]]:
-    """Rows grouped into commits of ``seconds`` of event time (60 divisible by it), in event-time order: each
-    commit holds every region of its time range, so pyiceberg writes one data file per region, all spanning
-    the same seconds."""
+def commits_by_minute(rows: Sequence[Row], *, seconds: int = 60, minutes_per_commit: int = 1) -> list[list[Row]]:
+    """Rows grouped into commits of ``seconds`` of event time (60 divisible by it), or of several whole minutes
+    (``minutes_per_commit``, with ``seconds`` 60), in event-time order: each commit holds every region of its
+    time range, so pyiceberg writes one data file per region, all spanning the same seconds."""
     by_slot: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         text = str(row["event_time"])
         by_slot[f"{text[:17]}{int(text[17:19]) // seconds * seconds:02d}"].append(row)
-    return [by_slot[slot] for slot in sorted(by_slot)]
+    slots = sorted(by_slot)
+    return [
+        [row for slot in slots[i : i + minutes_per_commit] for row in by_slot[slot]]
+        for i in range(0, len(slots), minutes_per_commit)
+    ]
 
 
 def wait_until(
