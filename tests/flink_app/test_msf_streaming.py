@@ -133,25 +133,36 @@ def test_streaming_commits_once_per_checkpoint(uninterrupted: tuple[MsfLake, lis
     assert len(lake.snapshots()["sales_per_minute"]) > 1  # committed while running, not only at the end
 
 
+def run_first_half(lake: MsfLake, jar: Path, checkpoints: Path, reference: dict[str, list[Row]]) -> StreamingRun:
+    """Start the streaming job, land the first half of the commits and wait until the windows it closes are
+    in the sinks: the point at which the restore tests interrupt the job."""
+    run = start_streaming(lake, jar, checkpoints)
+    run.wait_for_checkpoint()
+    land(lake, COMMITS[:HALF])
+    complete = closed_windows_complete(lake, reference["sales_per_minute"], before=closing_minute(FIRST_HALF))
+    wait_until(complete, timeout_s=60, what="the first half's closed windows", explain=complete.__str__)
+    return run
+
+
+def assert_equal_to_uninterrupted(lake: MsfLake, reference: dict[str, list[Row]]) -> None:
+    """The sinks hold what the uninterrupted run wrote, each checkpoint's rows committed once."""
+    result = lake.sinks()
+    assert sink_rows(result) == sink_rows(reference)
+    assert_no_duplicate_commits(lake, {table: len(rows) for table, rows in result.items()})
+
+
 def test_stop_with_savepoint_and_restore_equals_an_uninterrupted_run(
     new_msf_lake: Any, dependency_jar: Path, uninterrupted: tuple[MsfLake, list[float]], tmp_path: Path
 ) -> None:
     lake: MsfLake = new_msf_lake("e2e_savepoint")
-    half = HALF
-    run = start_streaming(lake, dependency_jar, tmp_path / "chk")
-    run.wait_for_checkpoint()
-    land(lake, COMMITS[:half])
     reference = uninterrupted[0].sinks()
-    complete = closed_windows_complete(lake, reference["sales_per_minute"], before=closing_minute(FIRST_HALF))
-    wait_until(complete, timeout_s=60, what="the first half's closed windows", explain=complete.__str__)
+    run = run_first_half(lake, dependency_jar, tmp_path / "chk", reference)
     savepoint = run.stop_with_savepoint(drain=False)
     restored = start_streaming(lake, dependency_jar, tmp_path / "chk", restore_from=savepoint)
     restored.wait_for_checkpoint()
-    land(lake, COMMITS[half:])
+    land(lake, COMMITS[HALF:])
     finish(restored, lake, reference, ONE_REGION)
-    result = lake.sinks()
-    assert sink_rows(result) == sink_rows(reference)
-    assert_no_duplicate_commits(lake, {table: len(rows) for table, rows in result.items()})
+    assert_equal_to_uninterrupted(lake, reference)
 
 
 def test_cancel_after_a_checkpoint_and_restore_equals_an_uninterrupted_run(
@@ -162,24 +173,17 @@ def test_cancel_after_a_checkpoint_and_restore_equals_an_uninterrupted_run(
     from flink_app.unilake_job import job
 
     lake: MsfLake = new_msf_lake("e2e_cancel")
-    half = HALF
-    run = start_streaming(lake, dependency_jar, tmp_path / "chk")
-    run.wait_for_checkpoint()
-    land(lake, COMMITS[:half])
     reference = uninterrupted[0].sinks()
-    complete = closed_windows_complete(lake, reference["sales_per_minute"], before=closing_minute(FIRST_HALF))
-    wait_until(complete, timeout_s=60, what="the first half's closed windows", explain=complete.__str__)
-    land(lake, COMMITS[half : half + 1])
+    run = run_first_half(lake, dependency_jar, tmp_path / "chk", reference)
+    land(lake, COMMITS[HALF : HALF + 1])
     run.cancel()
     latest = job.latest_checkpoint(tmp_path / "chk")
     assert latest is not None
     restored = start_streaming(lake, dependency_jar, tmp_path / "chk", restore_from=latest)
     restored.wait_for_checkpoint()
-    land(lake, COMMITS[half + 1 :])
+    land(lake, COMMITS[HALF + 1 :])
     finish(restored, lake, reference, ONE_REGION)
-    result = lake.sinks()
-    assert sink_rows(result) == sink_rows(reference)
-    assert_no_duplicate_commits(lake, {table: len(rows) for table, rows in result.items()})
+    assert_equal_to_uninterrupted(lake, reference)
 
 
 def test_commits_of_several_region_files(
