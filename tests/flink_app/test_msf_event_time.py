@@ -185,9 +185,22 @@ def test_a_record_behind_the_watermark_is_quarantined_late_and_counted(
         old = [{**row, "transaction_id": "late-" + row["transaction_id"]} for row in commit_rows(0, regions=("north",))]
         lake.lake.append([old])
         wait_until(lambda: len(lake.sinks()["quarantine"]) == PER_FILE, timeout_s=120, what="the late records")
-        time.sleep(2)  # one more metrics report
-        quarantined = rest_counts(job_result, REST_PORT, metric_names.QUARANTINED_RECORDS)
-        aggregated = rest_counts(job_result, REST_PORT, metric_names.AGGREGATED_RECORDS)
+
+        def counts() -> tuple[dict[str, float], dict[str, float]]:
+            return (
+                rest_counts(job_result, REST_PORT, metric_names.QUARANTINED_RECORDS),
+                rest_counts(job_result, REST_PORT, metric_names.AGGREGATED_RECORDS),
+            )
+
+        # The REST API serves metrics as its fetcher last collected them (metrics.fetcher.update-interval,
+        # 10 s by default): wait for a collection after the late commit, then assert on one reading.
+        wait_until(
+            lambda: counts()[0].get("LATE") == PER_FILE,
+            timeout_s=60,
+            what="the LATE count in the job's metrics",
+            explain=lambda: str(counts()),
+        )
+        quarantined, aggregated = counts()
     reasons = Counter(row["reason"] for row in lake.sinks()["quarantine"])
     assert reasons == {"LATE": PER_FILE}
     assert {row["transaction_id"] for row in lake.sinks()["quarantine"]} == {row["transaction_id"] for row in old}
