@@ -14,7 +14,13 @@ from typing import Any
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
 from pyflink.common import JobStatus  # noqa: E402
-from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment, TableResult  # noqa: E402
+from pyflink.table import (  # noqa: E402
+    EnvironmentSettings,
+    StatementSet,
+    StreamTableEnvironment,
+    TableEnvironment,
+    TableResult,
+)
 from pyflink.table.catalog import ObjectPath  # noqa: E402
 
 from . import schemas  # noqa: E402
@@ -64,7 +70,7 @@ def create_table_env(
     env_settings = (
         EnvironmentSettings.in_streaming_mode() if settings.mode == "streaming" else EnvironmentSettings.in_batch_mode()
     )
-    t_env = TableEnvironment.create(env_settings)
+    t_env = _new_table_env(settings, env_settings)
     config = t_env.get_config()
     config.set("table.local-time-zone", "UTC")
     config.set("pipeline.name", f"unilake-{settings.profile}-{settings.mode}")
@@ -76,8 +82,8 @@ def create_table_env(
     # of the card windows (card x store, then card) share one shuffle and run chained (sql.card_windows_view).
     config.set("table.optimizer.shuffle-by-partial-key-enabled", "true")
     # A source reader (subtask) without records for this long is idle: it stops holding the watermark of the
-    # windows back (streaming sources of Iceberg do not infer their parallelism, so some readers may get no
-    # split). Reaches the watermark assigner Flink adds after a source (StreamExecWatermarkAssigner).
+    # windows back. Reaches the watermark assigner Flink adds after a source (StreamExecWatermarkAssigner:
+    # the local profile); the msf streaming source gets it in its own watermark strategy (iceberg_stream.py).
     config.set("table.exec.source.idle-timeout", format_duration(settings.source_idle_timeout_ms))
     if jars:
         config.set("pipeline.jars", ";".join(jar.resolve().as_uri() for jar in jars))
@@ -111,7 +117,22 @@ def create_table_env(
             config.set("execution.checkpointing.savepoint-dir", (checkpoint_dir / "savepoints").resolve().as_uri())
         if restore_from is not None:
             config.set("execution.savepoint.path", restore_from.resolve().as_uri())
+    if isinstance(t_env, StreamTableEnvironment):
+        # The DataStream source takes its parallelism from its environment when it is built (job.prepare),
+        # before the table options reach the environment at submission: apply them now.
+        t_env._j_tenv.execEnv().configure(config._j_table_config.getConfiguration())
     return t_env
+
+
+def _new_table_env(settings: JobSettings, env_settings: EnvironmentSettings) -> TableEnvironment:
+    """A StreamTableEnvironment for msf streaming (its source is a DataStream, iceberg_stream.py), otherwise a
+    plain TableEnvironment."""
+    if settings.profile == "msf" and settings.mode == "streaming":
+        from pyflink.datastream import StreamExecutionEnvironment
+
+        env = StreamExecutionEnvironment.get_execution_environment()
+        return StreamTableEnvironment.create(env, environment_settings=env_settings)
+    return TableEnvironment.create(env_settings)
 
 
 def prepare(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan | None = None) -> StatementSet:
@@ -130,15 +151,23 @@ def prepare(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan |
     checked = not plan.required_tables
     for statement in plan.setup:
         if not checked and not statement.startswith("CREATE CATALOG"):
-            check_catalog(t_env, settings, plan)
+            _check_and_register_source(t_env, settings, plan)
             checked = True
         t_env.execute_sql(statement)
     if not checked:
-        check_catalog(t_env, settings, plan)
+        _check_and_register_source(t_env, settings, plan)
     statements = t_env.create_statement_set()
     for insert in plan.inserts:
         statements.add_insert_sql(insert)
     return statements
+
+
+def _check_and_register_source(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan) -> None:
+    check_catalog(t_env, settings, plan)
+    if plan.stream_source is not None:
+        from . import iceberg_stream
+
+        iceberg_stream.register(t_env, plan.stream_source)
 
 
 #: Snapshot operations a streamed source table may hold. The incremental append scan of the streaming source

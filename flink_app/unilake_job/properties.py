@@ -56,7 +56,7 @@ KEY_SOURCE_MONITOR_INTERVAL: Final = "source.monitor-interval"  # Iceberg poll /
 KEY_SOURCE_STARTING_STRATEGY: Final = "source.starting-strategy"  # msf streaming only
 KEY_SOURCE_START_SNAPSHOT_ID: Final = "source.start-snapshot-id"  # msf (batch: exclusive lower bound)
 KEY_SOURCE_START_SNAPSHOT_TIMESTAMP: Final = "source.start-snapshot-timestamp"  # msf streaming, epoch ms
-KEY_SOURCE_IDLE_TIMEOUT: Final = "source.idle-timeout"  # table.exec.source.idle-timeout ("0ms": never idle)
+KEY_SOURCE_IDLE_TIMEOUT: Final = "source.idle-timeout"  # a reader without records is idle after it ("0ms": never)
 KEY_SOURCE_END_SNAPSHOT_ID: Final = "source.end-snapshot-id"  # msf batch only (inclusive upper bound)
 #: A backfill (msf batch): the whole UTC event-time days FROM..TO (inclusive, YYYY-MM-DD) are recomputed from
 #: every record of those days in the source up to and including snapshot ``source.end-snapshot-id`` (or the
@@ -159,9 +159,10 @@ STARTING_STRATEGIES: Final = (
 )
 DEFAULT_STARTING_STRATEGY: Final = "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE"
 
-#: table.exec.source.idle-timeout when the key is absent: a source reader (local: the folder watcher's
-#: watermark assigner) with no record for this long stops holding the watermark back. Twice the monitor
-#: interval: a reader that got no split over two polls has nothing to read (flink_app/README.md).
+#: source.idle-timeout when the key is absent, in monitor intervals: a source reader (msf: an Iceberg reader,
+#: iceberg_stream.py; local: the folder watcher's watermark assigner) with no record for this long stops
+#: holding the watermark back. Twice the monitor interval: a reader that got no split over two polls has
+#: nothing to read, and it is far longer than opening a file takes (flink_app/README.md, "Idle readers").
 IDLE_TIMEOUT_MONITOR_INTERVALS: Final = 2
 
 #: Table names the catalog stacks create (defaults of the table keys).

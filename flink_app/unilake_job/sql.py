@@ -86,6 +86,28 @@ class PipelinePlan:
     inserts: tuple[str, ...]
     #: Tables of the Iceberg catalog that must exist before the job starts (msf only), as (database, table).
     required_tables: tuple[tuple[str, str], ...] = ()
+    #: The msf streaming source, registered as the view ``SOURCE_TABLE`` after the catalog statements and
+    #: the catalog check, before the other statements (job.prepare, iceberg_stream.register).
+    stream_source: StreamSource | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamSource:
+    """The Iceberg table the msf profile streams, with what the DataStream API needs to read it
+    (iceberg_stream.py): SQL cannot give the reader subtasks an idle timeout with split watermarks."""
+
+    catalog_name: str
+    catalog_impl: str
+    catalog_properties: dict[str, str]
+    database: str
+    table: str
+    #: FlinkReadOptions for IcebergSource.Builder.setAll: the read options of msf_read_options plus the split
+    #: watermark options of msf_source_options.
+    read_options: dict[str, str]
+    #: The ``rowtime`` column, computed from the table's columns.
+    rowtime: str
+    #: A reader subtask without records for this long is idle (0: never).
+    idle_timeout_ms: int
 
 
 def sql_string(value: str) -> str:
@@ -206,7 +228,7 @@ SPLIT_FILE_OPEN_COST: Final = str(128 * 1024 * 1024)
 
 
 def msf_source_options(settings: JobSettings) -> dict[str, str]:
-    """Options the temporary source table adds to those of the catalog table it is declared ``LIKE``.
+    """Read options the streaming source adds to :func:`msf_read_options` (iceberg_stream.py).
 
     Streaming: split watermarks (``watermark-column``): each split emits, before its first record, the
     minimum ``event_time`` of its files from their column statistics (ColumnStatsWatermarkExtractor), never
@@ -232,16 +254,39 @@ def _rowtime_columns(rowtime: str, settings: JobSettings) -> tuple[str, str]:
     )
 
 
+#: The msf source's ``rowtime``: the typed ``event_time`` in milliseconds, the epoch where it is null (those
+#: records are quarantined as BAD_EVENT_TIME, but a rowtime must never be null).
+MSF_ROWTIME: Final = f"COALESCE(CAST(`event_time` AS TIMESTAMP(3)), {EPOCH})"
+
+
+def msf_stream_source(settings: JobSettings) -> StreamSource:
+    """The msf streaming source: the catalog table read incrementally with split watermarks
+    (:func:`msf_read_options`, :func:`msf_source_options`), its readers idle after ``source.idle-timeout``."""
+    assert settings.database is not None
+    assert settings.mode == "streaming"
+    options = catalog_options(settings)
+    return StreamSource(
+        catalog_name=settings.catalog_name,
+        catalog_impl=options["catalog-impl"],
+        catalog_properties=options,
+        database=settings.database,
+        table=settings.source_table,
+        read_options={**msf_read_options(settings), **msf_source_options(settings)},
+        rowtime=MSF_ROWTIME,
+        idle_timeout_ms=settings.source_idle_timeout_ms,
+    )
+
+
 def msf_source_ddl(settings: JobSettings, *, connector_options: dict[str, str] | None = None) -> str:
     """The source: ``LIKE`` the catalog table (its columns, whatever the allowed schema evolution made of
     them), plus the never-null rowtime and its watermark.
 
-    Streaming: ``SOURCE_WATERMARK()``, the split watermarks of :func:`msf_source_options` (IcebergTableSource
-    implements SupportsSourceWatermark; no watermark assigner follows the source). Batch: a bounded watermark,
-    which a bounded run ignores. ``connector_options`` (tests, benchmark) reads the same columns from local
-    files instead, spelled out, with the bounded watermark (the filesystem connector has no source watermark).
+    Batch: a bounded watermark, which a bounded run ignores. Streaming reads the Iceberg table through
+    :func:`msf_stream_source` (iceberg_stream.py), not through this table. ``connector_options`` (tests,
+    benchmark) reads the same columns from local files instead, spelled out, with the bounded watermark (the
+    filesystem connector has no source watermark), in either mode.
     """
-    rowtime_of_event_time = f"COALESCE(CAST(`event_time` AS TIMESTAMP(3)), {EPOCH})"
+    rowtime_of_event_time = MSF_ROWTIME
     rowtime = f"`rowtime` AS {rowtime_of_event_time}"
     if connector_options is not None:
         columns = schemas.column_definitions(schemas.TRANSACTIONS)
@@ -249,27 +294,25 @@ def msf_source_ddl(settings: JobSettings, *, connector_options: dict[str, str] |
         return _create_table(SOURCE_TABLE, columns, connector_options)
     assert settings.database is not None
     if settings.mode == "streaming":
-        watermark = "WATERMARK FOR `rowtime` AS SOURCE_WATERMARK()"
-    else:
-        watermark = _rowtime_columns(rowtime, settings)[1]
-    options = msf_source_options(settings)
-    with_clause = f" WITH (\n  {options_clause(options)}\n)" if options else ""
+        raise ValueError("a streaming run reads the Iceberg table through msf_stream_source (iceberg_stream.py)")
+    watermark = _rowtime_columns(rowtime, settings)[1]
     catalog_table = f"`{settings.catalog_name}`.`{settings.database}`.`{settings.source_table}`"
-    return (
-        f"CREATE TEMPORARY TABLE `{SOURCE_TABLE}` (\n  {rowtime},\n  {watermark}\n){with_clause}\nLIKE {catalog_table}"
-    )
+    return f"CREATE TEMPORARY TABLE `{SOURCE_TABLE}` (\n  {rowtime},\n  {watermark}\n)\nLIKE {catalog_table}"
 
 
-def msf_received_view(settings: JobSettings) -> str:
+def msf_received_view(settings: JobSettings, *, streaming_source_view: bool = False) -> str:
     """The typed columns as read (the hint chooses streaming or a bounded read) and their parsed values: a value
     an Iceberg column holds is valid for its type, so ``qty``, ``price`` and ``valid_event_time`` need no
     parsing. Rendering as text is left to :func:`msf_rejected_view`, which only the quarantined records reach."""
-    hint = options_clause(msf_read_options(settings)).replace(",\n  ", ", ")
+    if streaming_source_view:
+        read = ""  # the view of msf_stream_source: its read options are the source's own
+    else:
+        read = " /*+ OPTIONS(" + options_clause(msf_read_options(settings)).replace(",\n  ", ", ") + ") */"
     return (
         f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
         f"SELECT {RECEIVED_COLUMNS}, `rowtime`,\n"
         "  `event_time` IS NOT NULL AS `valid_event_time`, `quantity` AS `qty`, `unit_price` AS `price`\n"
-        f"FROM `{SOURCE_TABLE}` /*+ OPTIONS({hint}) */" + backfill_filter(settings)
+        f"FROM `{SOURCE_TABLE}`{read}" + backfill_filter(settings)
     )
 
 
@@ -449,12 +492,13 @@ def late_condition(settings: JobSettings) -> str:
     operator that classifies it (null before the first watermark: nothing is late then).
 
     Local (a watermark assigner, ``rowtime - out-of-orderness``): at or behind the watermark.
-    msf (split watermarks: the largest minimum ``event_time`` of the splits the reader has started): behind
-    the watermark, or at it in the last millisecond of its window. A split's own records are never behind its
-    watermark (it is their minimum), so only a record whose file's minimum is older than a file the reader
-    already started is LATE. Either way a record not LATE is never dropped by the windows: their watermark is
-    never ahead of the classifying reader's, and a window drops a record only once the watermark has reached
-    the window's last millisecond.
+    msf (split watermarks: per reader the largest minimum ``event_time`` of the splits it has started; the
+    classifying operator runs behind an exchange, so it sees their minimum over the readers not idle, the
+    watermark the windows use, iceberg_stream.py): behind the watermark, or at it in the last millisecond of
+    its window. A split's own records are never behind its watermark (it is their minimum), so only a record
+    whose file's minimum is older than a watermark already emitted is LATE. Either way a record not LATE is
+    never dropped by the windows: their watermark is never ahead of the classifying operator's, and a window
+    drops a record only once the watermark has reached the window's last millisecond.
     """
     if settings.mode == "batch":
         return "FALSE"
@@ -669,10 +713,15 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
         inserts = backfill_inserts(inserts)
     if settings.profile == "msf":
         assert settings.database is not None
+        # Streaming on Iceberg: the source is built with the DataStream API (StreamSource); otherwise a table.
+        stream_source = (
+            msf_stream_source(settings) if settings.mode == "streaming" and msf_source_override is None else None
+        )
+        source_ddl = () if stream_source else (msf_source_ddl(settings, connector_options=msf_source_override),)
         setup = (
             catalog_ddl(settings),
-            msf_source_ddl(settings, connector_options=msf_source_override),
-            msf_received_view(settings),
+            *source_ddl,
+            msf_received_view(settings, streaming_source_view=stream_source is not None),
             msf_malformed_view(),
             *pipeline_views(settings),
             msf_rejected_view(),
@@ -686,7 +735,7 @@ def build_plan(settings: JobSettings, *, msf_source_override: dict[str, str] | N
                 settings.sink_quarantine_table,
             )
         )
-        return PipelinePlan(setup=setup, inserts=inserts, required_tables=required)
+        return PipelinePlan(setup=setup, inserts=inserts, required_tables=required, stream_source=stream_source)
     setup = (
         local_source_ddl(settings),
         local_received_view(),
