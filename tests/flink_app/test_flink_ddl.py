@@ -85,19 +85,31 @@ def test_msf_batch_read_is_bounded_optionally_between_snapshots() -> None:
     }
 
 
-def test_msf_source_table_is_like_the_catalog_table_with_split_watermarks() -> None:
-    """Streaming: the columns of the catalog table (LIKE), the rowtime and SOURCE_WATERMARK() with the
-    watermark column whose file statistics give each split its watermark (flink-queries.md, "Emitting
-    watermarks"; TestIcebergSourceSql.testWatermarkValidConfig), one file per split."""
-    settings = settings_of(**MSF)
-    ddl = sql.msf_source_ddl(settings)
-    assert ddl.startswith(f"CREATE TEMPORARY TABLE `{sql.SOURCE_TABLE}` (")
-    assert ddl.endswith("LIKE `glue`.`unilake`.`transactions`")
-    for name, _ in schemas.TRANSACTIONS:
-        assert f"`{name}`" not in ddl.replace("CAST(`event_time`", "")  # no column spelled out
-    assert "WATERMARK FOR `rowtime` AS SOURCE_WATERMARK()" in ddl
-    assert "`rowtime` AS COALESCE(CAST(`event_time` AS TIMESTAMP(3)), TIMESTAMP '1970-01-01 00:00:00')" in ddl
-    assert with_options(ddl) == {"watermark-column": "event_time", "split-file-open-cost": "134217728"}
+def test_msf_streaming_source_is_the_catalog_table_with_split_watermarks_and_idle_readers() -> None:
+    """Streaming: no source table in SQL; the plan carries the catalog table to read with the DataStream API
+    (iceberg_stream.py): the read options of the hint plus the watermark column whose file statistics give
+    each split its watermark (flink-queries.md, "Emitting watermarks"), one file per split, the idle timeout
+    of the settings, and the rowtime computed from event_time."""
+    settings = settings_of(**MSF, **{"source.idle-timeout": "45s"})
+    plan = sql.build_plan(settings)
+    assert not any(statement.startswith("CREATE TEMPORARY TABLE `unilake_source`") for statement in plan.setup)
+    source = plan.stream_source
+    assert source is not None
+    assert (source.catalog_name, source.database, source.table) == ("glue", "unilake", "transactions")
+    assert source.catalog_impl == "org.apache.iceberg.aws.glue.GlueCatalog"
+    assert source.catalog_properties == sql.catalog_options(settings)
+    assert source.read_options == {
+        **sql.msf_read_options(settings),
+        "watermark-column": "event_time",
+        "split-file-open-cost": "134217728",
+    }
+    assert source.idle_timeout_ms == 45_000
+    assert source.rowtime == "COALESCE(CAST(`event_time` AS TIMESTAMP(3)), TIMESTAMP '1970-01-01 00:00:00')"
+    received = next(statement for statement in plan.setup if f"VIEW `{sql.RECEIVED_VIEW}`" in statement)
+    assert "OPTIONS" not in received  # a view takes no hints: the options are the source's
+    with pytest.raises(ValueError, match="msf_stream_source"):
+        sql.msf_source_ddl(settings)
+    assert sql.build_plan(settings_of(**MSF, mode="batch")).stream_source is None
     batch = sql.msf_source_ddl(settings_of(**MSF, mode="batch"))
     assert "WITH" not in batch
     assert batch.endswith("LIKE `glue`.`unilake`.`transactions`")
@@ -536,8 +548,16 @@ def test_without_the_optional_catalog_settings_the_msf_plan_is_unchanged(mode: s
     assert stripped == text
     assert pointed.required_tables == plain.required_tables
     assert with_options(sql.catalog_ddl(settings_of(**MSF, **LOCAL_AWS))).items() >= LOCAL_AWS_OPTIONS.items()
-    assert "LIKE `glue`.`unilake`.`transactions`" in sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS))
-    assert sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS)) == sql.msf_source_ddl(settings_of(**MSF))
+    if mode == "batch":
+        assert "LIKE `glue`.`unilake`.`transactions`" in sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS))
+        assert sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS)) == sql.msf_source_ddl(settings_of(**MSF))
+    else:  # the streaming source's catalog: the same properties as the catalog's, the endpoints included
+        assert plain.stream_source is not None
+        assert pointed.stream_source is not None
+        assert pointed.stream_source.catalog_properties == {
+            **plain.stream_source.catalog_properties,
+            **LOCAL_AWS_OPTIONS,
+        }
 
 
 @pytest.mark.parametrize(
