@@ -65,14 +65,14 @@ def test_msf_streaming_read_hint() -> None:
         )
     )
     assert from_time["start-snapshot-timestamp"] == "1764000000000"
+    # After snapshot 42, as job.start_after resolves it when 42 has a child 43: Iceberg's inclusive start at 43.
     from_snapshot = sql.msf_read_options(
-        settings_of(
-            **MSF,
-            **{"source.starting-strategy": "INCREMENTAL_FROM_SNAPSHOT_ID", "source.start-snapshot-id": "42"},
+        replace(
+            settings_of(**MSF), source_starting_strategy="INCREMENTAL_FROM_SNAPSHOT_ID", source_start_snapshot_id=43
         )
     )
     assert from_snapshot["starting-strategy"] == "INCREMENTAL_FROM_SNAPSHOT_ID"
-    assert from_snapshot["start-snapshot-id"] == "42"
+    assert from_snapshot["start-snapshot-id"] == "43"
 
 
 def test_msf_batch_read_is_bounded_optionally_between_snapshots() -> None:
