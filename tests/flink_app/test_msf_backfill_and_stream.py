@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from msf_support import MsfLake, StreamingRun, run_msf_batch, start_streaming, wait_until
+from msf_support import MsfLake, StreamingRun, comparable_rows, run_msf_batch, start_streaming, wait_until
 from test_msf_event_time import commit_rows, complete_windows, expected_per_window, sales_per_window
 
 AFTER_E = "INCREMENTAL_AFTER_SNAPSHOT_ID"
@@ -123,3 +123,83 @@ def test_a_stream_after_a_snapshot_the_table_does_not_have_is_refused(
         f"source.start-snapshot-id = 7 (source.starting-strategy {AFTER_E}): no snapshot 7 in the history of table "
         "after_unknown.transactions"
     )
+
+
+def rows_of_day(commit: list[dict[str, Any]], day: str) -> list[dict[str, Any]]:
+    """A commit's rows moved to ``day`` (other transaction ids, same times of day)."""
+    return [
+        {**row, "transaction_id": f"{day}-{row['transaction_id']}", "event_time": day + row["event_time"][10:]}
+        for row in commit
+    ]
+
+
+def on_day(rows: list[dict[str, Any]], day: str) -> list[dict[str, Any]]:
+    return [row for row in rows if str(row["window_start"]).startswith(day)]
+
+
+def test_a_backfill_while_the_stream_runs(new_msf_lake: Any, dependency_jar: Path, tmp_path: Path) -> None:
+    """The stream wrote day 24 and is writing day 25 when a backfill of day 24 runs and commits. Both commit:
+    the backfill's overwrite replaces exactly day 24's partition on top of the stream's appends, day 24 then
+    equals the reference once (not doubled), day 25 keeps what the stream committed, and the stream goes on
+    committing after the backfill."""
+    backfilled_day, live_day = "2026-11-24", "2026-11-25"
+    lake: MsfLake = new_msf_lake("bf_while_streaming")
+    lake.lake.append([rows_of_day(commit_rows(k), backfilled_day) for k in range(6)])  # 10:00 to 10:02
+    run = start_streaming(
+        lake, dependency_jar, tmp_path / "chk", **{"source.starting-strategy": "INCREMENTAL_FROM_EARLIEST_SNAPSHOT"}
+    )
+    try:
+        wait_until(lambda: run.status() == "RUNNING", timeout_s=120, what="the stream to run")
+        lake.lake.append([commit_rows(k) for k in range(4)], gap_s=1.0)  # the live day: day 24's windows close
+        day_24 = {f"{backfilled_day}T{w[11:]}": n for w, n in expected_per_window(range(6)).items()}
+        assert len(day_24) == 2
+        wait_until(
+            lambda: {w: n for w, n in sales_per_window(lake).items() if w.startswith(backfilled_day)} == day_24,
+            timeout_s=180,
+            what="the stream's rows of day 24",
+            explain=lambda: str(sales_per_window(lake)),
+        )
+        before = lake.sinks()["sales_per_minute"]
+        # The live day goes on landing while the backfill of day 24 runs and commits.
+        producer = lake.lake.append_in_background([commit_rows(k) for k in range(4, 10)], gap_s=1.5, workdir=tmp_path)
+        run_msf_batch(lake, dependency_jar, **{"backfill.from-day": backfilled_day, "backfill.to-day": backfilled_day})
+        assert producer.wait(timeout=120) == 0, producer.stderr.read() if producer.stderr else ""
+        assert run.status() == "RUNNING"
+        backfill_done = len(lake.snapshots(("sales_per_minute",))["sales_per_minute"])
+        # After the backfill: more of the live day, so that its later windows close (and commit) only now.
+        lake.lake.append([commit_rows(k) for k in range(10, 15)], gap_s=1.0)
+        closed = complete_windows(range(15))
+        assert len(closed) == 4  # 10:00 to 10:03 of the live day
+        wait_until(
+            lambda: all(sales_per_window(lake)[w] >= n for w, n in closed.items()),
+            timeout_s=180,
+            what="the live day's windows after the backfill",
+            explain=lambda: str(sales_per_window(lake)),
+        )
+        next_checkpoint(run)
+    finally:
+        run.cancel()
+
+    after = lake.sinks()
+    got = sales_per_window(lake)
+    assert {w: got[w] for w in day_24} == day_24  # day 24 once: replaced, not added to
+    assert comparable_rows(on_day(after["sales_per_minute"], backfilled_day)) == comparable_rows(
+        on_day(before, backfilled_day)
+    )
+    assert {w: got[w] for w in closed} == closed  # the live day complete, every record once
+    live_before = comparable_rows(on_day(before, live_day))
+    assert live_before
+    assert set(live_before) <= set(comparable_rows(on_day(after["sales_per_minute"], live_day)))
+    snapshots = lake.snapshots(("sales_per_minute",))["sales_per_minute"]
+    operations = [s["summary"]["operation"] for s in snapshots]
+    assert operations.count("overwrite") == 1
+    overwrite = operations.index("overwrite")
+    assert overwrite < backfill_done
+    assert "append" in operations[:overwrite]
+    assert "append" in operations[backfill_done:]  # the stream committed after the backfill
+    # The overwrite replaced day 24's partition only: the stream's rows of that day out, the backfill's in.
+    summary = snapshots[overwrite]["summary"]
+    day_24_rows = len(on_day(before, backfilled_day))
+    assert (summary["deleted-records"], summary["added-records"]) == (str(day_24_rows), str(day_24_rows))
+    assert summary["changed-partition-count"] == "1"
+    assert after["quarantine"] == []
