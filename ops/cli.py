@@ -27,7 +27,7 @@ from botocore.exceptions import (
 from unilake_config import ConfigError, Environment, load_environments
 from unilake_config.durations import parse_seconds
 
-from . import backfill, data, diagram, flink, lake
+from . import backfill, data, diagram, flink, lake, start_after
 from .aws import AwsFactory
 from .cost import parse_tier_mix
 from .cost_chart import write_chart
@@ -165,8 +165,19 @@ def build_parser() -> argparse.ArgumentParser:
     picture.add_argument("--write", type=Path, metavar="README", help="replace the diagram section of this file")
 
     aws_command("status", "application state, last checkpoint, last snapshot")
-    start = aws_command("start", "start the application from its latest snapshot")
-    start.add_argument("--allow-non-restored-state", action="store_true")
+    start = aws_command(
+        "start",
+        "start the application from its latest snapshot (--after-snapshot: without state, after a source snapshot)",
+    )
+    position = start.add_mutually_exclusive_group()
+    position.add_argument("--allow-non-restored-state", action="store_true")
+    position.add_argument(
+        "--after-snapshot",
+        type=int,
+        metavar="ID",
+        help="start WITHOUT state, reading the source's snapshots after this one (exclusive), e.g. the snapshot "
+        "a backfill ran up to",
+    )
     start.add_argument("--wait", action="store_true", help="wait until RUNNING")
     start.add_argument("--timeout", type=_duration, default=600, help="for --wait; default: 10m")
     stop = aws_command("stop", "stop the application (the service takes a snapshot if snapshots are on)")
@@ -275,6 +286,15 @@ def _run_aws(args: argparse.Namespace, env: Environment, aws: AwsFactory, out: T
         )
     if command == "start":
         wait = flink.Waiting(timeout=args.timeout) if args.wait else None
+        if args.after_snapshot is not None:
+            return start_after.start_after(
+                aws.client("kinesisanalyticsv2"),
+                aws.catalog(env.config),
+                env,
+                after=args.after_snapshot,
+                out=out,
+                wait=wait,
+            )
         allow = args.allow_non_restored_state or env.config.flink.allow_non_restored_state
         return flink.start(
             aws.client("kinesisanalyticsv2"),

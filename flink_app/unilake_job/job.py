@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,23 @@ from pyflink.table.catalog import ObjectPath  # noqa: E402
 
 from . import schemas  # noqa: E402
 from .metric_names import AGGREGATED_FUNCTION, QUARANTINED_FUNCTION  # noqa: E402
-from .properties import JobSettings, format_duration  # noqa: E402
-from .sql import PROGRESS_TABLE, PipelinePlan, build_plan  # noqa: E402
+from .properties import (  # noqa: E402
+    AFTER_SNAPSHOT_STRATEGY,
+    DEFAULT_STARTING_STRATEGY,
+    ICEBERG_FROM_SNAPSHOT_STRATEGY,
+    KEY_SOURCE_START_SNAPSHOT_ID,
+    KEY_SOURCE_STARTING_STRATEGY,
+    JobSettings,
+    format_duration,
+)
+from .sql import (  # noqa: E402
+    PROGRESS_TABLE,
+    PipelinePlan,
+    StreamSource,
+    build_plan,
+    msf_received_view,
+    msf_stream_source,
+)
 
 TERMINAL_STATES = ("FINISHED", "FAILED", "CANCELED")
 METRIC_FUNCTIONS = (QUARANTINED_FUNCTION, AGGREGATED_FUNCTION)
@@ -135,13 +150,21 @@ def _new_table_env(settings: JobSettings, env_settings: EnvironmentSettings) -> 
     return TableEnvironment.create(env_settings)
 
 
-def prepare(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan | None = None) -> StatementSet:
+def prepare(
+    t_env: TableEnvironment,
+    settings: JobSettings,
+    plan: PipelinePlan | None = None,
+    *,
+    log: Callable[[str], None] = print,
+) -> StatementSet:
     """Execute the setup statements, the catalog checked first, and return the statement set.
 
-    The catalog is created first; before any other statement reads it (the source is declared ``LIKE`` the
+    The catalog is created first; before any other statement reads it (a batch source is declared ``LIKE`` the
     catalog table, and a missing table given to the Iceberg connector would be created by it), the database
     and every required table must exist and the source table must hold only APPEND snapshots
-    (:func:`check_catalog`).
+    (:func:`check_catalog`). A stream that starts after a snapshot then gets Iceberg's start position from
+    the table's history (:func:`resolve_start`), and the msf streaming source is built with it
+    (:func:`_check_and_start`).
     """
     plan = plan or build_plan(settings)
     if any(name in insert for insert in plan.inserts for name in METRIC_FUNCTIONS):
@@ -149,25 +172,48 @@ def prepare(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan |
 
         metrics.register(t_env)
     checked = not plan.required_tables
-    for statement in plan.setup:
-        if not checked and not statement.startswith("CREATE CATALOG"):
-            _check_and_register_source(t_env, settings, plan)
+    setup = plan.setup
+    for index in range(len(setup)):
+        if not checked and not setup[index].startswith("CREATE CATALOG"):
+            setup = _check_and_start(t_env, settings, plan, setup, log=log)
             checked = True
-        t_env.execute_sql(statement)
+        t_env.execute_sql(setup[index])
     if not checked:
-        _check_and_register_source(t_env, settings, plan)
+        _check_and_start(t_env, settings, plan, setup, log=log)
     statements = t_env.create_statement_set()
     for insert in plan.inserts:
         statements.add_insert_sql(insert)
     return statements
 
 
-def _check_and_register_source(t_env: TableEnvironment, settings: JobSettings, plan: PipelinePlan) -> None:
+def _check_and_start(
+    t_env: TableEnvironment,
+    settings: JobSettings,
+    plan: PipelinePlan,
+    setup: tuple[str, ...],
+    *,
+    log: Callable[[str], None],
+) -> tuple[str, ...]:
+    """Check the catalog, resolve the start position (:func:`resolve_start`) and give it to the source: the
+    msf streaming source is built now, with the resolved read options (iceberg_stream.py); a source table
+    read through a hint gets its received view rendered again. Returns the setup statements to run."""
     check_catalog(t_env, settings, plan)
-    if plan.stream_source is not None:
+    setup, source = started(plan, setup, settings, resolve_start(t_env, settings, log=log))
+    if source is not None:
         from . import iceberg_stream
 
-        iceberg_stream.register(t_env, plan.stream_source)
+        iceberg_stream.register(t_env, source)
+    return setup
+
+
+def started(
+    plan: PipelinePlan, setup: tuple[str, ...], settings: JobSettings, resolved: JobSettings
+) -> tuple[tuple[str, ...], StreamSource | None]:
+    """The setup statements and the msf streaming source for the start position of ``resolved`` settings:
+    the stream source's read options from them, or, for a source read through a hint, the received view."""
+    if plan.stream_source is None:
+        return _with_start(setup, settings, resolved), None
+    return setup, replace(plan.stream_source, read_options=msf_stream_source(resolved).read_options)
 
 
 #: Snapshot operations a streamed source table may hold. The incremental append scan of the streaming source
@@ -238,6 +284,124 @@ def skipped_snapshots(catalog: Any, settings: JobSettings) -> list[str]:
         if operation not in STREAMABLE_OPERATIONS:
             skipped.append(f"{snapshot.snapshotId()} ({operation})")
     return skipped
+
+
+def resolve_start(t_env: TableEnvironment, settings: JobSettings, *, log: Callable[[str], None] = print) -> JobSettings:
+    """``settings`` with a stream's start after snapshot A (``INCREMENTAL_AFTER_SNAPSHOT_ID``) mapped onto
+    Iceberg's starting strategies through the source table's history (:func:`start_after`); any other
+    settings unchanged. Called by :func:`prepare` once :func:`check_catalog` has passed."""
+    if settings.mode != "streaming" or settings.source_starting_strategy != AFTER_SNAPSHOT_STRATEGY:
+        return settings
+    catalog = t_env.get_catalog(settings.catalog_name)
+    if catalog is None:
+        raise JobFailedError(f"catalog {settings.catalog_name!r} was not registered")
+    resolved = start_after(settings, _source_history(catalog, settings))
+    after = settings.source_start_snapshot_id
+    if resolved.source_starting_strategy == ICEBERG_FROM_SNAPSHOT_STRATEGY:
+        log(
+            f"start after snapshot {after}: from its child {resolved.source_start_snapshot_id} (inclusive), "
+            f"Iceberg's {ICEBERG_FROM_SNAPSHOT_STRATEGY}"
+        )
+    else:
+        log(
+            f"start after snapshot {after}, the current one: Iceberg's {resolved.source_starting_strategy} "
+            "(a commit landing before the source's first poll would not be read)"
+        )
+    return resolved
+
+
+@dataclass(frozen=True)
+class SourceHistory:
+    """What :func:`start_after` needs of the source table (read lazily from Iceberg's Java table)."""
+
+    table: str
+    #: The current snapshot's id, None for a table without snapshots.
+    current: int | None
+    #: (snapshot id, parent id) of the current snapshot and its ancestors, newest first, as far as retained.
+    ancestors: Iterable[tuple[int, int | None]]
+    #: Every snapshot id still in the table's metadata (asked only to word a refusal).
+    known: Callable[[], Collection[int]]
+
+
+def start_after(settings: JobSettings, history: SourceHistory) -> JobSettings:
+    """Iceberg's start for a stream that reads every APPEND snapshot after A = ``source.start-snapshot-id``
+    (exclusive), as a bounded read's ``start-snapshot-id`` does:
+
+    - A has a child C on the current snapshot's lineage: Iceberg's ``INCREMENTAL_FROM_SNAPSHOT_ID`` with C,
+      which is inclusive of C (``ContinuousSplitPlannerImpl.discoverInitialSplits`` positions the enumerator
+      on C's parent, A itself): exactly after A, whatever is committed meanwhile.
+    - A is the current snapshot: ``INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE``, which positions the
+      enumerator on the snapshot that is current at the source's first plan. The one window left: a commit
+      landing between this check and that first plan (the job's submission, seconds) is not read. Iceberg has
+      no streaming start exclusive of a given id, and waiting for A's child could block a start forever.
+    - otherwise :class:`JobFailedError` naming the setting, the snapshot and the table: A was never a snapshot
+      of it, has expired along with its child, or is not on the current snapshot's lineage (rolled back).
+    """
+    after = settings.source_start_snapshot_id
+    assert after is not None  # properties._check_profile: required with AFTER_SNAPSHOT_STRATEGY
+    if history.current is not None and history.current == after:
+        return replace(settings, source_starting_strategy=DEFAULT_STARTING_STRATEGY, source_start_snapshot_id=None)
+    for snapshot_id, parent_id in history.ancestors:
+        if parent_id == after:
+            return replace(
+                settings, source_starting_strategy=ICEBERG_FROM_SNAPSHOT_STRATEGY, source_start_snapshot_id=snapshot_id
+            )
+    where = f"{KEY_SOURCE_START_SNAPSHOT_ID} = {after} ({KEY_SOURCE_STARTING_STRATEGY} {AFTER_SNAPSHOT_STRATEGY})"
+    if history.current is None:
+        problem = f"table {history.table} has no snapshot yet"
+    elif after in history.known():
+        problem = (
+            f"snapshot {after} of table {history.table} is not an ancestor of its current snapshot "
+            f"{history.current} (rolled back?), so no stream can start after it"
+        )
+    else:
+        problem = (
+            f"no snapshot {after} in the history of table {history.table} (expired, or of another table), "
+            "so the stream cannot tell where 'after it' begins"
+        )
+    raise JobFailedError(
+        f"{where}: {problem}; list the table's snapshots with `python -m ops tables --env ENV`. A job restored from "
+        f"a snapshot ignores the start position: once it has one, set {KEY_SOURCE_STARTING_STRATEGY} back to "
+        f"{DEFAULT_STARTING_STRATEGY}"
+    )
+
+
+def _source_history(catalog: Any, settings: JobSettings) -> SourceHistory:
+    """The source table's history through Iceberg's Java catalog (as :func:`skipped_snapshots` reaches it)."""
+    from pyflink.java_gateway import get_gateway
+
+    name = f"{settings.database}.{settings.source_table}"
+    j_table = catalog._j_catalog.catalog().loadTable(
+        get_gateway().jvm.org.apache.iceberg.catalog.TableIdentifier.parse(name)
+    )
+    current = j_table.currentSnapshot()
+
+    def ancestors() -> Iterator[tuple[int, int | None]]:
+        snapshot = current
+        while snapshot is not None:
+            parent_id = snapshot.parentId()
+            yield int(snapshot.snapshotId()), None if parent_id is None else int(parent_id)
+            snapshot = None if parent_id is None else j_table.snapshot(parent_id)
+
+    def known() -> list[int]:
+        return [int(snapshot.snapshotId()) for snapshot in j_table.snapshots()]
+
+    return SourceHistory(
+        table=name,
+        current=None if current is None else int(current.snapshotId()),
+        ancestors=ancestors(),
+        known=known,
+    )
+
+
+def _with_start(setup: tuple[str, ...], settings: JobSettings, resolved: JobSettings) -> tuple[str, ...]:
+    """The setup statements with the received view's read hint rendered from ``resolved`` settings."""
+    if resolved == settings:
+        return setup
+    unresolved, view = msf_received_view(settings), msf_received_view(resolved)
+    if unresolved not in setup:
+        raise JobFailedError("the plan has no msf received view to give the resolved start position")
+    return tuple(view if statement == unresolved else statement for statement in setup)
 
 
 def submit(settings: JobSettings, *, run: LocalRun | None = None) -> TableResult:

@@ -54,7 +54,9 @@ KEY_DATABASE: Final = "database"  # Glue database (msf, required there)
 KEY_SOURCE_TABLE: Final = "source.table"
 KEY_SOURCE_MONITOR_INTERVAL: Final = "source.monitor-interval"  # Iceberg poll / local folder discovery
 KEY_SOURCE_STARTING_STRATEGY: Final = "source.starting-strategy"  # msf streaming only
-KEY_SOURCE_START_SNAPSHOT_ID: Final = "source.start-snapshot-id"  # msf (batch: exclusive lower bound)
+#: Snapshot A of "after snapshot A" (exclusive, msf): a bounded append run reads the appends after A; a stream
+#: with starting strategy INCREMENTAL_AFTER_SNAPSHOT_ID starts with the first snapshot after A.
+KEY_SOURCE_START_SNAPSHOT_ID: Final = "source.start-snapshot-id"
 KEY_SOURCE_START_SNAPSHOT_TIMESTAMP: Final = "source.start-snapshot-timestamp"  # msf streaming, epoch ms
 KEY_SOURCE_IDLE_TIMEOUT: Final = "source.idle-timeout"  # a reader without records is idle after it ("0ms": never)
 KEY_SOURCE_END_SNAPSHOT_ID: Final = "source.end-snapshot-id"  # msf batch only (inclusive upper bound)
@@ -139,6 +141,11 @@ Mode = Literal["streaming", "batch"]
 PROFILES: Final = ("msf", "local")
 MODES: Final = ("streaming", "batch")
 
+#: The job's streaming start after snapshot ``source.start-snapshot-id`` (exclusive).
+AFTER_SNAPSHOT_STRATEGY: Final = "INCREMENTAL_AFTER_SNAPSHOT_ID"
+#: Iceberg's start at a snapshot id (inclusive), refused as a setting.
+ICEBERG_FROM_SNAPSHOT_STRATEGY: Final = "INCREMENTAL_FROM_SNAPSHOT_ID"
+
 #: Starting strategies of Iceberg's FLIP-27 source (StreamingStartingStrategy, ContinuousSplitPlannerImpl):
 #: where a streaming run without restored state starts. Only the first matters once state is restored.
 STARTING_STRATEGIES: Final = (
@@ -147,8 +154,15 @@ STARTING_STRATEGIES: Final = (
     "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE",
     # Every APPEND snapshot still in the table's history (inclusive): a first run over existing data.
     "INCREMENTAL_FROM_EARLIEST_SNAPSHOT",
-    # From source.start-snapshot-id (inclusive: that snapshot's appends are read).
-    "INCREMENTAL_FROM_SNAPSHOT_ID",
+    # After source.start-snapshot-id = A (exclusive: A's appends are not read), the project's one contract for
+    # "after A" (flink_app/README.md, "The range contract"). Not an Iceberg strategy: job.resolve_start maps it
+    # at start, through the catalog, to Iceberg's INCREMENTAL_FROM_SNAPSHOT_ID on A's child, or to
+    # INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE when A is the current snapshot.
+    AFTER_SNAPSHOT_STRATEGY,
+    # Iceberg's own start at a snapshot id, INCLUSIVE (it reads snapshot A itself): the opposite of what
+    # source.start-snapshot-id means everywhere else in this job. Kept only to be refused with a reason (and as
+    # the Iceberg strategy job.resolve_start maps to, on A's child).
+    ICEBERG_FROM_SNAPSHOT_STRATEGY,
     # From the first snapshot committed at or after source.start-snapshot-timestamp (inclusive).
     "INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP",
     # Iceberg's own default, the latest snapshot INCLUSIVE: that snapshot is read again after a start
@@ -448,10 +462,13 @@ def _check_profile(settings: JobSettings) -> None:
         if settings.mode == "streaming":
             if settings.source_end_snapshot_id is not None:
                 raise _fail(KEY_SOURCE_END_SNAPSHOT_ID, "only allowed in batch mode")
-            if (strategy == "INCREMENTAL_FROM_SNAPSHOT_ID") != (settings.source_start_snapshot_id is not None):
+            if strategy in _REFUSED_STRATEGIES:
+                raise _fail(KEY_SOURCE_STARTING_STRATEGY, _REFUSED_STRATEGIES[strategy])
+            if (strategy == AFTER_SNAPSHOT_STRATEGY) != (settings.source_start_snapshot_id is not None):
                 raise _fail(
                     KEY_SOURCE_START_SNAPSHOT_ID,
-                    "required with starting strategy INCREMENTAL_FROM_SNAPSHOT_ID, and only with it",
+                    f"required with starting strategy {AFTER_SNAPSHOT_STRATEGY} (the stream starts after that "
+                    "snapshot), and only with it",
                 )
             if (strategy == "INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP") != (
                 settings.source_start_snapshot_timestamp_ms is not None
@@ -460,8 +477,6 @@ def _check_profile(settings: JobSettings) -> None:
                     KEY_SOURCE_START_SNAPSHOT_TIMESTAMP,
                     "required with starting strategy INCREMENTAL_FROM_SNAPSHOT_TIMESTAMP, and only with it",
                 )
-            if strategy in _DOUBLE_COUNTING_STRATEGIES:
-                raise _fail(KEY_SOURCE_STARTING_STRATEGY, _DOUBLE_COUNTING_STRATEGIES[strategy])
         elif settings.source_start_snapshot_timestamp_ms is not None:
             raise _fail(KEY_SOURCE_START_SNAPSHOT_TIMESTAMP, "only allowed in streaming mode")
     else:
@@ -518,11 +533,16 @@ def _check_backfill(settings: JobSettings) -> None:
         raise _fail(KEY_WINDOW_SIZE, "must divide a day for a backfill (no window may straddle midnight)")
 
 
-#: Starting strategies the job refuses in streaming, with the reason.
-_DOUBLE_COUNTING_STRATEGIES: Final = {
+#: Starting strategies the job refuses in streaming, with the reason. Both are Iceberg's inclusive starts.
+_REFUSED_STRATEGIES: Final = {
     "INCREMENTAL_FROM_LATEST_SNAPSHOT": (
         "reads the latest snapshot again (inclusive), so a start without state counts its records twice; "
         "use INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE (the default)"
+    ),
+    ICEBERG_FROM_SNAPSHOT_STRATEGY: (
+        f"Iceberg's start at {KEY_SOURCE_START_SNAPSHOT_ID} is inclusive (it reads that snapshot itself), while "
+        f"{KEY_SOURCE_START_SNAPSHOT_ID} means 'after this snapshot' everywhere else; use {AFTER_SNAPSHOT_STRATEGY} "
+        f"with {KEY_SOURCE_START_SNAPSHOT_ID} = the last snapshot already counted"
     ),
 }
 

@@ -191,9 +191,12 @@ def msf_read_options(settings: JobSettings) -> dict[str, str]:
     """Read options passed as the ``/*+ OPTIONS(...) */`` hint (FlinkReadOptions; flink-queries.md).
 
     Streaming: incremental reads of new APPEND snapshots, polled every ``monitor-interval``, from the
-    explicit starting position of the settings (properties.STARTING_STRATEGIES). Batch: a bounded read of the
-    current snapshot, or of the appends after ``start-snapshot-id`` (exclusive) up to ``end-snapshot-id``
-    (inclusive) for a backfill.
+    explicit starting position of the settings (properties.STARTING_STRATEGIES). A start after a snapshot
+    (``INCREMENTAL_AFTER_SNAPSHOT_ID``) is the job's own and is rendered as is until ``job.resolve_start``
+    has replaced it with Iceberg's strategy through the catalog: Iceberg refuses the name (it is no
+    ``StreamingStartingStrategy``), so an unresolved plan can never start at the wrong snapshot. Batch: a
+    bounded read of the current snapshot, or of the appends after ``start-snapshot-id`` (exclusive) up to
+    ``end-snapshot-id`` (inclusive) for a backfill.
     """
     if settings.mode == "streaming":
         options = {

@@ -44,12 +44,12 @@ def test_msf_catalog_is_iceberg_on_glue() -> None:
     assert "catalog-type" not in ddl  # must be unset with catalog-impl (flink-configuration.md)
 
 
-def test_msf_streaming_read_hint() -> None:
+def test_msf_streaming_read_options() -> None:
     plan = sql.build_plan(settings_of(**MSF, **{"source.monitor-interval": "10s"}))
-    view = next(s for s in plan.setup if s.startswith(f"CREATE TEMPORARY VIEW `{sql.RECEIVED_VIEW}`"))
-    hint = re.search(r"/\*\+ OPTIONS\((.*)\) \*/", view)
-    assert hint is not None
-    assert with_options(hint.group(1)) == {
+    assert plan.stream_source is not None
+    split_watermarks = sql.msf_source_options(settings_of(**MSF))
+    read = {k: v for k, v in plan.stream_source.read_options.items() if k not in split_watermarks}
+    assert read == {
         "streaming": "true",
         "monitor-interval": "10s",
         # After the latest snapshot: a start without state never reads the latest snapshot again.
@@ -65,14 +65,14 @@ def test_msf_streaming_read_hint() -> None:
         )
     )
     assert from_time["start-snapshot-timestamp"] == "1764000000000"
+    # After snapshot 42, as job.start_after resolves it when 42 has a child 43: Iceberg's inclusive start at 43.
     from_snapshot = sql.msf_read_options(
-        settings_of(
-            **MSF,
-            **{"source.starting-strategy": "INCREMENTAL_FROM_SNAPSHOT_ID", "source.start-snapshot-id": "42"},
+        replace(
+            settings_of(**MSF), source_starting_strategy="INCREMENTAL_FROM_SNAPSHOT_ID", source_start_snapshot_id=43
         )
     )
     assert from_snapshot["starting-strategy"] == "INCREMENTAL_FROM_SNAPSHOT_ID"
-    assert from_snapshot["start-snapshot-id"] == "42"
+    assert from_snapshot["start-snapshot-id"] == "43"
 
 
 def test_msf_batch_read_is_bounded_optionally_between_snapshots() -> None:
@@ -121,7 +121,11 @@ def test_msf_never_creates_tables_and_writes_to_the_catalog_tables() -> None:
     plan = sql.build_plan(settings)
     for statement in plan.setup:
         assert statement.startswith(("CREATE CATALOG", "CREATE TEMPORARY TABLE", "CREATE TEMPORARY VIEW"))
-    assert sum(s.startswith("CREATE TEMPORARY TABLE") for s in plan.setup) == 1  # the source only
+    # Streaming: no table at all (the source is a DataStream view, iceberg_stream.py); batch: the source only.
+    assert plan.stream_source is not None
+    assert sum(s.startswith("CREATE TEMPORARY TABLE") for s in plan.setup) == 0
+    batch = sql.build_plan(settings_of(**MSF, mode="batch", **{"catalog.name": "lake"}))
+    assert sum(s.startswith("CREATE TEMPORARY TABLE") for s in batch.setup) == 1
     targets = [insert.splitlines()[0] for insert in plan.inserts]
     assert targets == [
         "INSERT INTO `lake`.`unilake`.`sales_per_minute`",
@@ -549,8 +553,9 @@ def test_without_the_optional_catalog_settings_the_msf_plan_is_unchanged(mode: s
     assert pointed.required_tables == plain.required_tables
     assert with_options(sql.catalog_ddl(settings_of(**MSF, **LOCAL_AWS))).items() >= LOCAL_AWS_OPTIONS.items()
     if mode == "batch":
-        assert "LIKE `glue`.`unilake`.`transactions`" in sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS))
-        assert sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS)) == sql.msf_source_ddl(settings_of(**MSF))
+        batch_pointed = sql.msf_source_ddl(settings_of(**MSF, **LOCAL_AWS, mode="batch"))
+        assert "LIKE `glue`.`unilake`.`transactions`" in batch_pointed
+        assert batch_pointed == sql.msf_source_ddl(settings_of(**MSF, mode="batch"))
     else:  # the streaming source's catalog: the same properties as the catalog's, the endpoints included
         assert plain.stream_source is not None
         assert pointed.stream_source is not None

@@ -118,7 +118,9 @@ def test_other_groups_are_ignored() -> None:
         ({"profile": "msf", "warehouse": "s3://b/w"}, "key 'database': required"),
         ({**MSF, "database": "my-db"}, "key 'database': must be a plain identifier"),
         ({**MSF, "source.end-snapshot-id": "5"}, "key 'source.end-snapshot-id': only allowed in batch mode"),
-        ({**MSF, "source.starting-strategy": "INCREMENTAL_FROM_SNAPSHOT_ID"}, "key 'source.start-snapshot-id'"),
+        ({**MSF, "source.starting-strategy": "INCREMENTAL_AFTER_SNAPSHOT_ID"}, "key 'source.start-snapshot-id'"),
+        ({**MSF, "source.start-snapshot-id": "42"}, "'source.start-snapshot-id': required with starting strategy"),
+        ({**MSF, "source.starting-strategy": "INCREMENTAL_FROM_SNAPSHOT_ID"}, "'source.starting-strategy': Iceberg's"),
         ({**MSF, "source.starting-strategy": "LATEST"}, "key 'source.starting-strategy': must be one of"),
         ({"profile": "local", "sink.path": "out"}, "key 'source.path': required for profile 'local'"),
         ({"profile": "local", "source.path": "in"}, "key 'sink.path': required for profile 'local'"),
@@ -233,3 +235,21 @@ def test_idle_timeout_defaults_to_two_monitor_intervals() -> None:
     )
     with pytest.raises(p.SettingsError, match=re.escape("'source.idle-timeout': expected a duration")):
         p.parse_settings(groups({**MSF, "source.idle-timeout": "soon"}))
+
+
+def test_a_stream_starts_after_the_snapshot_id_as_a_bounded_read_does() -> None:
+    """One meaning of source.start-snapshot-id: after that snapshot. Iceberg's inclusive start at an id is
+    refused with the replacement named, with or without an id."""
+    after = p.parse_settings(
+        groups({**MSF, "source.starting-strategy": "INCREMENTAL_AFTER_SNAPSHOT_ID", "source.start-snapshot-id": "42"})
+    )
+    assert (after.source_starting_strategy, after.source_start_snapshot_id) == ("INCREMENTAL_AFTER_SNAPSHOT_ID", 42)
+    inclusive = {**MSF, "source.starting-strategy": "INCREMENTAL_FROM_SNAPSHOT_ID", "source.start-snapshot-id": "42"}
+    with pytest.raises(p.SettingsError) as caught:
+        p.parse_settings(groups(inclusive))
+    assert caught.value.key == "source.starting-strategy"
+    assert "inclusive" in str(caught.value)
+    assert "use INCREMENTAL_AFTER_SNAPSHOT_ID" in str(caught.value)
+    # A bounded run keeps its exclusive start-snapshot-id, whatever the (streaming-only) strategy says.
+    batch = p.parse_settings(groups({**MSF, "mode": "batch", "source.start-snapshot-id": "42"}))
+    assert batch.source_start_snapshot_id == 42
