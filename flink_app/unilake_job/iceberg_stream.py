@@ -8,18 +8,26 @@ watermark assigners the planner adds itself). Streaming Iceberg sources do not i
 parallelism 2-4 a commit of fewer files than readers leaves readers without a split, and their watermark
 holds back every window (tests/flink_app/test_msf_event_time.py, "idle readers").
 
+By default one reader (``source.parallelism`` = 1) reads every file, in the order of their minimum event time
+(the ordered split assigner), while the rest of the job runs at the job's parallelism: its watermark is
+never idle, never passes a record still to come, and the windows close as soon as it starts a newer file.
+Several readers are for sources too large for one; they need the idle timeout below, with its price.
+
 So the source is built here, as Iceberg's docs show for split watermarks (flink-queries.md, "Emitting
 watermarks"): ``IcebergSource.forRowData()`` with the same read options as SQL (``setAll``: streaming,
 monitor interval, starting position, ``watermark-column``, ``split-file-open-cost``) and ``fromSource`` with
 ``WatermarkStrategy.noWatermarks()``: the split watermarks come from the reader itself
 (WatermarkExtractorRecordEmitter). Then:
 
-- ``unilake.flink.IdleWhenSilent`` (flink_app/src/main/java, in the dependency jar), chained to each reader:
+- With several readers, ``unilake.flink.IdleWhenSilent`` (flink_app/src/main/java, in the dependency jar),
+  chained to each reader:
   no record and no watermark for ``source.idle-timeout`` and the reader's output is idle, so it no longer
   holds the watermark back; its next record or watermark makes it active again. ``withIdleness`` on the
   source is not enough in Flink 1.20: a reader whose splits are finished has no split output left to go idle
   and keeps its last split watermark (measured: with one file per commit at parallelism 4 a window closed
-  only once each of the four readers had started a newer file).
+  only once each of the four readers had started a newer file). The price: a reader idle between commits
+  that opens its next file more slowly than another reader opens a newer one finds the watermark past its
+  file's first records, which are then ``LATE`` (counted, never lost).
 - ``rebalance()``: the records are classified (``LATE`` among them, sql.late_condition) behind an exchange,
   against the watermark merged over every reader that is not idle, the watermark the windows use. Classified
   in the reader's own subtask, a reader coming back from idleness with an older split would see its own lower
@@ -91,15 +99,21 @@ def register(t_env: TableEnvironment, source: StreamSource) -> None:
     )
     produced = iceberg.flink.util.FlinkCompatibilityUtil.toTypeInfo(iceberg.flink.FlinkSchemaUtil.convert(schema))
     j_tenv = t_env._j_tenv
-    stream = j_tenv.execEnv().fromSource(
-        iceberg_source,
-        WatermarkStrategy.no_watermarks()._j_watermark_strategy,
-        f"IcebergSource-{source.database}.{source.table}",
-        produced,
+    stream = (
+        j_tenv.execEnv()
+        .fromSource(
+            iceberg_source,
+            WatermarkStrategy.no_watermarks()._j_watermark_strategy,
+            f"IcebergSource-{source.database}.{source.table}",
+            produced,
+        )
+        .setParallelism(source.parallelism)
     )
-    if source.idle_timeout_ms > 0:
+    if source.parallelism > 1 and source.idle_timeout_ms > 0:
         idle_when_silent = _java_class(jvm, IDLE_WHEN_SILENT_CLASS)(source.idle_timeout_ms)
-        stream = stream.transform(f"IdleWhenSilent-{source.idle_timeout_ms}ms", produced, idle_when_silent)
+        stream = stream.transform(
+            f"IdleWhenSilent-{source.idle_timeout_ms}ms", produced, idle_when_silent
+        ).setParallelism(source.parallelism)
     stream = stream.rebalance()
     columns = (
         jvm.org.apache.flink.table.api.Schema.newBuilder()

@@ -106,7 +106,9 @@ class StreamSource:
     read_options: dict[str, str]
     #: The ``rowtime`` column, computed from the table's columns.
     rowtime: str
-    #: A reader subtask without records for this long is idle (0: never).
+    #: Reader subtasks (``source.parallelism``).
+    parallelism: int
+    #: With several readers, a reader without records or watermarks for this long is idle (0: never).
     idle_timeout_ms: int
 
 
@@ -276,6 +278,7 @@ def msf_stream_source(settings: JobSettings) -> StreamSource:
         table=settings.source_table,
         read_options={**msf_read_options(settings), **msf_source_options(settings)},
         rowtime=MSF_ROWTIME,
+        parallelism=settings.source_parallelism,
         idle_timeout_ms=settings.source_idle_timeout_ms,
     )
 

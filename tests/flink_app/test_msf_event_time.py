@@ -294,10 +294,11 @@ def late_per_window(lake: MsfLake) -> Counter[str]:
 
 @contextmanager
 def idle_readers_run(
-    lake: MsfLake, jar: Path, tmp: Path, *, files_per_commit: int, idle_s: float
+    lake: MsfLake, jar: Path, tmp: Path, *, files_per_commit: int, idle_s: float, readers: int = 4
 ) -> Iterator[tuple[Any, dict[str, int], float]]:
-    """Parallelism 4, eight commits of ``files_per_commit`` files one second apart: two or three readers never
-    get a split. Yields the running job, the windows to expect, and when the last commit landed."""
+    """Parallelism 4, eight commits of ``files_per_commit`` files one second apart, ``readers`` Iceberg
+    readers (four: two or three of them get no split of a commit). Yields the running job, the windows to
+    expect, and when the last commit landed."""
     regions = REGIONS[:files_per_commit]
     commits = range(8)
     expected = windows_passed_by_split_watermarks(commits, regions)
@@ -306,6 +307,7 @@ def idle_readers_run(
     # enumerator's first plan and be taken for the latest snapshot to start after.
     extra = {
         "parallelism": "4",
+        "source.parallelism": str(readers),
         "source.idle-timeout": f"{round(idle_s * 1000)}ms",
         "source.starting-strategy": "INCREMENTAL_FROM_EARLIEST_SNAPSHOT",
     }
@@ -314,20 +316,28 @@ def idle_readers_run(
         yield job_result, expected, time.monotonic()
 
 
-@pytest.mark.parametrize("files_per_commit", [1, 2], ids=["1-file-per-commit", "2-files-per-commit"])
-def test_windows_close_at_parallelism_four_with_idle_readers_without_drain(
-    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, files_per_commit: int
+@pytest.mark.parametrize(
+    ("readers", "files_per_commit", "idle_s"),
+    [(1, 1, 2.0), (4, 1, 6.0), (4, 2, 6.0)],
+    ids=["one-reader", "4-readers-1-file-per-commit", "4-readers-2-files-per-commit"],
+)
+def test_windows_close_at_parallelism_four_without_drain(
+    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, readers: int, files_per_commit: int, idle_s: float
 ) -> None:
-    """Without idleness the readers without a split hold the watermark at its minimum and no window ever
-    closes on Managed Flink (no drain there): this test timed out with no window committed before the source
-    was built with an idle timeout (iceberg_stream.py). Now every window the split watermarks have passed is
-    committed within (idle timeout + monitor interval + checkpoint interval) of the last commit, plus the
-    mini-cluster's slack, while the job keeps running; no record is LATE."""
+    """Job parallelism 4, no drain (Managed Flink has none). One Iceberg reader (the default): it starts the
+    files in event-time order and its watermark alone drives the windows. Four readers, commits of one or two
+    files: readers without a split held the watermark at its minimum and no window ever closed (this test
+    timed out with no window committed before iceberg_stream.py); with IdleWhenSilent after each reader they
+    are idle after the timeout. Either way every window the split watermarks have passed is committed within
+    (idle timeout + monitor interval + checkpoint interval) of the last commit, plus the mini-cluster's
+    slack, while the job keeps running; no record is LATE."""
     from flink_app.unilake_job import job
 
-    lake: MsfLake = new_msf_lake(f"idle_readers_{files_per_commit}")
-    idle_s, monitor_s, checkpoint_s = 6.0, 1.0, 1.0
-    with idle_readers_run(lake, dependency_jar, tmp_path, files_per_commit=files_per_commit, idle_s=idle_s) as (
+    lake: MsfLake = new_msf_lake(f"close_{readers}_readers_{files_per_commit}")
+    monitor_s, checkpoint_s = 1.0, 1.0
+    with idle_readers_run(
+        lake, dependency_jar, tmp_path, files_per_commit=files_per_commit, idle_s=idle_s, readers=readers
+    ) as (
         job_result,
         expected,
         last_commit,
