@@ -153,23 +153,30 @@ def job_property_groups(detail: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def with_range(groups: list[dict[str, Any]], *, first: date, last: date, up_to: int) -> list[dict[str, Any]]:
-    """The property groups with the backfill's days and snapshot set, validated as the job will validate them."""
+def with_job_properties(
+    groups: list[dict[str, Any]], changes: dict[str, str], *, application: str
+) -> tuple[list[dict[str, Any]], job.JobSettings]:
+    """The property groups with ``changes`` set in the job's group, and the settings the job will parse from
+    them: :class:`OpsError` (naming ``application``) if it would refuse them."""
     updated = []
     for group in groups:
         if group["PropertyGroupId"] == job.JOB_GROUP_ID:
-            property_map = {
-                **group["PropertyMap"],
-                job.KEY_BACKFILL_FROM_DAY: first.isoformat(),
-                job.KEY_BACKFILL_TO_DAY: last.isoformat(),
-                job.KEY_SOURCE_END_SNAPSHOT_ID: str(up_to),
-            }
-            group = {"PropertyGroupId": job.JOB_GROUP_ID, "PropertyMap": property_map}
+            group = {"PropertyGroupId": job.JOB_GROUP_ID, "PropertyMap": {**group["PropertyMap"], **changes}}
         updated.append(group)
     try:
-        settings = job.parse_settings(updated)
+        return updated, job.parse_settings(updated)
     except job.SettingsError as error:
-        raise OpsError(f"the backfill application's settings would be refused by the job: {error}") from None
+        raise OpsError(f"{application}'s settings would be refused by the job: {error}") from None
+
+
+def with_range(groups: list[dict[str, Any]], *, first: date, last: date, up_to: int) -> list[dict[str, Any]]:
+    """The property groups with the backfill's days and snapshot set, validated as the job will validate them."""
+    changes = {
+        job.KEY_BACKFILL_FROM_DAY: first.isoformat(),
+        job.KEY_BACKFILL_TO_DAY: last.isoformat(),
+        job.KEY_SOURCE_END_SNAPSHOT_ID: str(up_to),
+    }
+    updated, settings = with_job_properties(groups, changes, application="the backfill application")
     if not settings.backfill_required or settings.mode != "batch":
         raise OpsError(
             f"property group {job.JOB_GROUP_ID!r} of this application is not a backfill application's "

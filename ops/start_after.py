@@ -25,7 +25,7 @@ from flink_app.unilake_job import properties as job
 from unilake_config import Environment
 
 from . import flink
-from .backfill import job_property_groups
+from .backfill import job_property_groups, with_job_properties
 from .errors import OpsError
 from .lake import _load, _when_ms, ancestry
 
@@ -34,20 +34,11 @@ SKIP_RESTORE = "SKIP_RESTORE_FROM_SNAPSHOT"
 
 def with_start_after(groups: list[dict[str, Any]], after: int) -> list[dict[str, Any]]:
     """The property groups with the start after ``after``, validated as the job will validate them."""
-    updated = []
-    for group in groups:
-        if group["PropertyGroupId"] == job.JOB_GROUP_ID:
-            property_map = {
-                **group["PropertyMap"],
-                job.KEY_SOURCE_STARTING_STRATEGY: job.AFTER_SNAPSHOT_STRATEGY,
-                job.KEY_SOURCE_START_SNAPSHOT_ID: str(after),
-            }
-            group = {"PropertyGroupId": job.JOB_GROUP_ID, "PropertyMap": property_map}
-        updated.append(group)
-    try:
-        settings = job.parse_settings(updated)
-    except job.SettingsError as error:
-        raise OpsError(f"the application's settings would be refused by the job: {error}") from None
+    changes = {
+        job.KEY_SOURCE_STARTING_STRATEGY: job.AFTER_SNAPSHOT_STRATEGY,
+        job.KEY_SOURCE_START_SNAPSHOT_ID: str(after),
+    }
+    updated, settings = with_job_properties(groups, changes, application="the application")
     if settings.mode != "streaming" or settings.profile != "msf":
         raise OpsError(
             f"property group {job.JOB_GROUP_ID!r} of this application is not the streaming job's (profile msf, "

@@ -8,8 +8,9 @@ the Glue and S3 of a moto server; pyiceberg (``.venv``) lands the commits and re
 from __future__ import annotations
 
 import json
+import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -282,3 +283,61 @@ def assert_every_record_accounted_for(result: dict[str, list[Row]], rows: list[R
     assert counted == len(distinct)
     assert len(result["quarantine"]) == len(rows) - len(valid)
     assert counted + (len(valid) - len(distinct)) + len(result["quarantine"]) == len(rows)
+
+
+# --- commits of region files over the same seconds (the event-time tests and the hand-off tests) -------------
+
+T0 = datetime(2026, 11, 25, 10, 0, 0)
+REGIONS = ("north", "south", "east", "west")
+SPAN_S = 20
+PER_FILE = 25
+
+
+def commit_rows(k: int, *, regions: tuple[str, ...] = REGIONS, seed: int = 0) -> list[dict[str, Any]]:
+    """Commit ``k``: ``PER_FILE`` records per region, event times spread over [T0 + 20k s, T0 + 20(k+1) s)."""
+    rng = random.Random(seed * 1000 + k)
+    rows = [
+        {
+            "transaction_id": f"t{k}-{region}-{i}",
+            "store_id": f"{region}-{i % 3}",
+            "region": region,
+            "sku": "sku-1",
+            "card_id": f"card-{k}-{region}-{i}",
+            "quantity": 1,
+            "unit_price": "1.00",
+            "event_time": (T0 + timedelta(seconds=SPAN_S * k + rng.random() * SPAN_S)).isoformat(
+                timespec="milliseconds"
+            ),
+        }
+        for region in regions
+        for i in range(PER_FILE)
+    ]
+    rng.shuffle(rows)
+    return rows
+
+
+def expected_per_window(commits: range, *, regions: tuple[str, ...] = REGIONS) -> Counter[str]:
+    """Records per 1-minute window (window_start as ISO) of these commits."""
+    counts: Counter[str] = Counter()
+    for k in commits:
+        for row in commit_rows(k, regions=regions):
+            counts[row["event_time"][:16] + ":00"] += 1
+    return counts
+
+
+def complete_windows(commits: range) -> dict[str, int]:
+    """Records per window of these commits, for the windows every reader's split watermark has passed once
+    the last two commits are read (window end at or before the second-to-last commit's first second)."""
+    end_bound = T0 + timedelta(seconds=SPAN_S * (commits.stop - 2))
+    return {
+        w: n
+        for w, n in expected_per_window(commits).items()
+        if datetime.fromisoformat(w) + timedelta(minutes=1) <= end_bound
+    }
+
+
+def sales_per_window(lake: MsfLake) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for row in lake.sinks()["sales_per_minute"]:
+        counts[str(row["window_start"])[:19]] += int(row["transactions"])
+    return counts

@@ -19,8 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from msf_support import MsfLake, StreamingRun, comparable_rows, run_msf_batch, start_streaming, wait_until
-from test_msf_event_time import commit_rows, complete_windows, expected_per_window, sales_per_window
+from msf_support import (
+    MsfLake,
+    StreamingRun,
+    commit_rows,
+    comparable_rows,
+    complete_windows,
+    expected_per_window,
+    run_msf_batch,
+    sales_per_window,
+    start_streaming,
+    wait_until,
+)
 
 AFTER_E = "INCREMENTAL_AFTER_SNAPSHOT_ID"
 #: The commits of a test: k = 0..11 cover 10:00:00 to 10:04:00 of 2026-11-25 (20 s each).

@@ -11,7 +11,6 @@ quarantined as LATE and counted in the job's metrics.
 from __future__ import annotations
 
 import json
-import random
 import socket
 import time
 import urllib.request
@@ -23,14 +22,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from msf_support import MsfLake, wait_until
+from msf_support import (
+    PER_FILE,
+    REGIONS,
+    SPAN_S,
+    T0,
+    MsfLake,
+    commit_rows,
+    complete_windows,
+    expected_per_window,
+    sales_per_window,
+    wait_until,
+)
 
 from flink_app.unilake_job import metric_names
-
-T0 = datetime(2026, 11, 25, 10, 0, 0)
-REGIONS = ("north", "south", "east", "west")
-SPAN_S = 20
-PER_FILE = 25
 
 
 def _free_port() -> int:
@@ -41,56 +46,6 @@ def _free_port() -> int:
 
 #: The mini-cluster's REST API (metrics), on a free 127.0.0.1 port.
 REST_PORT = _free_port()
-
-
-def commit_rows(k: int, *, regions: tuple[str, ...] = REGIONS, seed: int = 0) -> list[dict[str, Any]]:
-    """Commit ``k``: ``PER_FILE`` records per region, event times spread over [T0 + 20k s, T0 + 20(k+1) s)."""
-    rng = random.Random(seed * 1000 + k)
-    rows = [
-        {
-            "transaction_id": f"t{k}-{region}-{i}",
-            "store_id": f"{region}-{i % 3}",
-            "region": region,
-            "sku": "sku-1",
-            "card_id": f"card-{k}-{region}-{i}",
-            "quantity": 1,
-            "unit_price": "1.00",
-            "event_time": (T0 + timedelta(seconds=SPAN_S * k + rng.random() * SPAN_S)).isoformat(
-                timespec="milliseconds"
-            ),
-        }
-        for region in regions
-        for i in range(PER_FILE)
-    ]
-    rng.shuffle(rows)
-    return rows
-
-
-def expected_per_window(commits: range, *, regions: tuple[str, ...] = REGIONS) -> Counter[str]:
-    """Records per 1-minute window (window_start as ISO) of these commits."""
-    counts: Counter[str] = Counter()
-    for k in commits:
-        for row in commit_rows(k, regions=regions):
-            counts[row["event_time"][:16] + ":00"] += 1
-    return counts
-
-
-def complete_windows(commits: range) -> dict[str, int]:
-    """Records per window of these commits, for the windows every reader's split watermark has passed once
-    the last two commits are read (window end at or before the second-to-last commit's first second)."""
-    end_bound = T0 + timedelta(seconds=SPAN_S * (commits.stop - 2))
-    return {
-        w: n
-        for w, n in expected_per_window(commits).items()
-        if datetime.fromisoformat(w) + timedelta(minutes=1) <= end_bound
-    }
-
-
-def sales_per_window(lake: MsfLake) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for row in lake.sinks()["sales_per_minute"]:
-        counts[str(row["window_start"])[:19]] += int(row["transactions"])
-    return counts
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pyarrow as pa
 import pytest
+from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NamespaceAlreadyExistsError, TableAlreadyExistsError
@@ -316,3 +317,15 @@ def append_transactions() -> Callable[[Lake, str, int], int]:
         return snapshot.snapshot_id
 
     return append
+
+
+@pytest.fixture
+def kda() -> Iterator[tuple[Any, Stubber]]:
+    """A Managed Flink client with ``botocore.stub.Stubber`` (moto serves Managed Flink only for create,
+    describe and list); every stubbed response must be used."""
+    client = boto3.client(
+        "kinesisanalyticsv2", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()

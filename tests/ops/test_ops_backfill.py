@@ -11,12 +11,10 @@ import itertools
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pyarrow as pa
 import pytest
 from botocore.stub import Stubber
@@ -47,16 +45,6 @@ def lake(prod: Any, moto_url: str) -> Lake:
     rows = sample_transactions("bf", 6, datetime(2026, 11, 25, 10, 0))
     source.append(pa.Table.from_pylist(rows, schema=source.schema().as_arrow()))
     return created
-
-
-@pytest.fixture
-def kda() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "kinesisanalyticsv2", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
 
 
 def deployed_groups(lake: Lake) -> list[dict[str, Any]]:

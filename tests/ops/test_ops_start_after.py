@@ -8,14 +8,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import itertools
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import boto3
 import pyarrow as pa
 import pytest
-from botocore.stub import Stubber
 
 from flink_app.unilake_job import properties as job
 from ops import start_after
@@ -43,16 +40,6 @@ def lake(prod: Any, moto_url: str) -> Lake:
         rows = sample_transactions(f"s{minute}", 4, datetime(2026, 11, 25, 10, minute))
         source.append(pa.Table.from_pylist(rows, schema=source.schema().as_arrow()))
     return created
-
-
-@pytest.fixture
-def kda() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "kinesisanalyticsv2", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
 
 
 def streaming_groups(lake: Lake) -> list[dict[str, Any]]:
