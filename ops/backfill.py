@@ -169,8 +169,11 @@ def with_job_properties(
         raise OpsError(f"{application}'s settings would be refused by the job: {error}") from None
 
 
-def with_range(groups: list[dict[str, Any]], *, first: date, last: date, up_to: int) -> list[dict[str, Any]]:
-    """The property groups with the backfill's days and snapshot set, validated as the job will validate them."""
+def with_range(
+    groups: list[dict[str, Any]], *, first: date, last: date, up_to: int
+) -> tuple[list[dict[str, Any]], job.JobSettings]:
+    """The property groups with the backfill's days and snapshot set, and the settings the job parses from
+    them (validated as the job will validate them)."""
     changes = {
         job.KEY_BACKFILL_FROM_DAY: first.isoformat(),
         job.KEY_BACKFILL_TO_DAY: last.isoformat(),
@@ -182,7 +185,7 @@ def with_range(groups: list[dict[str, Any]], *, first: date, last: date, up_to: 
             f"property group {job.JOB_GROUP_ID!r} of this application is not a backfill application's "
             f"({job.KEY_BACKFILL_REQUIRED}=true, mode=batch): refusing to change it"
         )
-    return updated
+    return updated, settings
 
 
 def _commits_since(table: Table, before: int | None) -> list[Any]:
@@ -235,7 +238,7 @@ def backfill(
             f"{name} is {detail['ApplicationStatus']}: another backfill is running or being set up "
             f"(wait for it, or stop it with `python -m ops backfill-stop --env {config.name}`)"
         )
-    settings = job.parse_settings(with_range(job_property_groups(detail), first=first, last=last, up_to=0))
+    _, settings = with_range(job_property_groups(detail), first=first, last=last, up_to=0)
     source = _load(catalog, database, settings.source_table)
     current = source.current_snapshot()
     if current is None:
@@ -253,25 +256,10 @@ def backfill(
         f"  replaces those days in {', '.join(sink_names)} (quarantine is not rewritten)\n"
     )
 
-    groups = with_range(job_property_groups(detail), first=first, last=last, up_to=up_to)
-    flink._call(
-        kda,
-        "update_application",
-        name,
-        region,
-        ApplicationName=name,
-        CurrentApplicationVersionId=detail["ApplicationVersionId"],
-        ApplicationConfigurationUpdate={"EnvironmentPropertyUpdates": {"PropertyGroups": groups}},
-    )
+    groups, _ = with_range(job_property_groups(detail), first=first, last=last, up_to=up_to)
+    flink.update_properties(kda, name, region, version=detail["ApplicationVersionId"], groups=groups)
     out.write(f"set the range on {name} (application version {detail['ApplicationVersionId']} -> next)\n")
-    flink._call(
-        kda,
-        "start_application",
-        name,
-        region,
-        ApplicationName=name,
-        RunConfiguration={"ApplicationRestoreConfiguration": {"ApplicationRestoreType": "SKIP_RESTORE_FROM_SNAPSHOT"}},
-    )
+    flink.start_without_state(kda, name, region)
     out.write(f"starting {name}\n")
     waiting = flink.Waiting(
         timeout=following.timeout, poll=following.poll, sleep=following.sleep, clock=following.clock

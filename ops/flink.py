@@ -23,6 +23,7 @@ METRICS_DIMENSION = metric_names.APPLICATION_DIMENSION
 CHECKPOINT_METRICS = (metric_names.LAST_CHECKPOINT_DURATION, metric_names.LAST_CHECKPOINT_SIZE)
 METRIC_LOOKBACK = timedelta(hours=3)
 RESTORE_FROM_LATEST = "RESTORE_FROM_LATEST_SNAPSHOT"
+SKIP_RESTORE = "SKIP_RESTORE_FROM_SNAPSHOT"
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -59,6 +60,26 @@ def describe(kda: Any, name: str, region: str) -> dict[str, Any]:
     response = _call(kda, "describe_application", name, region, ApplicationName=name)
     detail: dict[str, Any] = response["ApplicationDetail"]
     return detail
+
+
+def update_properties(kda: Any, name: str, region: str, *, version: int, groups: list[dict[str, Any]]) -> None:
+    """Replace the application's property groups, locked on the application ``version`` read before: of two
+    operators who both read it, only one gets through (the other's call fails on the version)."""
+    _call(
+        kda,
+        "update_application",
+        name,
+        region,
+        ApplicationName=name,
+        CurrentApplicationVersionId=version,
+        ApplicationConfigurationUpdate={"EnvironmentPropertyUpdates": {"PropertyGroups": groups}},
+    )
+
+
+def start_without_state(kda: Any, name: str, region: str) -> None:
+    """StartApplication without restoring a snapshot (a backfill, or a stream from a set position)."""
+    run_configuration = {"ApplicationRestoreConfiguration": {"ApplicationRestoreType": SKIP_RESTORE}}
+    _call(kda, "start_application", name, region, ApplicationName=name, RunConfiguration=run_configuration)
 
 
 def list_snapshots(kda: Any, name: str, region: str) -> list[dict[str, Any]]:

@@ -29,11 +29,10 @@ from .backfill import job_property_groups, with_job_properties
 from .errors import OpsError
 from .lake import _load, _when_ms, ancestry
 
-SKIP_RESTORE = "SKIP_RESTORE_FROM_SNAPSHOT"
 
-
-def with_start_after(groups: list[dict[str, Any]], after: int) -> list[dict[str, Any]]:
-    """The property groups with the start after ``after``, validated as the job will validate them."""
+def with_start_after(groups: list[dict[str, Any]], after: int) -> tuple[list[dict[str, Any]], job.JobSettings]:
+    """The property groups with the start after ``after``, and the settings the job parses from them
+    (validated as the job will validate them)."""
     changes = {
         job.KEY_SOURCE_STARTING_STRATEGY: job.AFTER_SNAPSHOT_STRATEGY,
         job.KEY_SOURCE_START_SNAPSHOT_ID: str(after),
@@ -44,7 +43,7 @@ def with_start_after(groups: list[dict[str, Any]], after: int) -> list[dict[str,
             f"property group {job.JOB_GROUP_ID!r} of this application is not the streaming job's (profile msf, "
             "mode streaming): refusing to change it"
         )
-    return updated
+    return updated, settings
 
 
 def first_after(table: Table, after: int) -> str:
@@ -89,30 +88,14 @@ def start_after(
             f"{name} is {detail['ApplicationStatus']}: a start after a snapshot starts without state; stop the "
             f"application first (`python -m ops stop --env {config.name} --wait`)"
         )
-    groups = with_start_after(job_property_groups(detail), after)
-    settings = job.parse_settings(groups)
+    groups, settings = with_start_after(job_property_groups(detail), after)
     where = first_after(_load(catalog, database, settings.source_table), after)
-    flink._call(
-        kda,
-        "update_application",
-        name,
-        region,
-        ApplicationName=name,
-        CurrentApplicationVersionId=detail["ApplicationVersionId"],
-        ApplicationConfigurationUpdate={"EnvironmentPropertyUpdates": {"PropertyGroups": groups}},
-    )
+    flink.update_properties(kda, name, region, version=detail["ApplicationVersionId"], groups=groups)
     out.write(
         f"set {job.KEY_SOURCE_STARTING_STRATEGY}={job.AFTER_SNAPSHOT_STRATEGY}, {job.KEY_SOURCE_START_SNAPSHOT_ID}="
         f"{after} on {name} (application version {detail['ApplicationVersionId']} -> next)\n  {where}\n"
     )
-    flink._call(
-        kda,
-        "start_application",
-        name,
-        region,
-        ApplicationName=name,
-        RunConfiguration={"ApplicationRestoreConfiguration": {"ApplicationRestoreType": SKIP_RESTORE}},
-    )
+    flink.start_without_state(kda, name, region)
     out.write(
         f"starting {name} without state, after snapshot {after}; later starts restore from its snapshots and "
         f"ignore this position, but the job still checks it: once it has taken a snapshot, set "

@@ -135,7 +135,7 @@ NO_WAIT = backfill.Following(timeout=60, poll=0, sleep=lambda _: None)
 def expect_run(stub: Stubber, lake: Lake, up_to: int, *, final_status: str = "READY") -> None:
     groups = deployed_groups(lake)
     stub.add_response("describe_application", describe("READY", groups), {"ApplicationName": APP})
-    expected = backfill.with_range(groups, first=date(2026, 11, 25), last=date(2026, 11, 25), up_to=up_to)
+    expected, _ = backfill.with_range(groups, first=date(2026, 11, 25), last=date(2026, 11, 25), up_to=up_to)
     stub.add_response(
         "update_application",
         {"ApplicationDetail": describe("READY", expected, 5)["ApplicationDetail"]},
