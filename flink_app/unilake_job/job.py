@@ -98,7 +98,7 @@ def create_table_env(
     config.set("table.optimizer.shuffle-by-partial-key-enabled", "true")
     # A source reader (subtask) without records for this long is idle: it stops holding the watermark of the
     # windows back. Reaches the watermark assigner Flink adds after a source (StreamExecWatermarkAssigner:
-    # the local profile); the msf streaming source gets it in its own watermark strategy (iceberg_stream.py).
+    # the local profile); the msf streaming source has one reader and no idleness (iceberg_stream.py).
     config.set("table.exec.source.idle-timeout", format_duration(settings.source_idle_timeout_ms))
     if jars:
         config.set("pipeline.jars", ";".join(jar.resolve().as_uri() for jar in jars))

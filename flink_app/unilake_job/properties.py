@@ -58,12 +58,7 @@ KEY_SOURCE_STARTING_STRATEGY: Final = "source.starting-strategy"  # msf streamin
 #: with starting strategy INCREMENTAL_AFTER_SNAPSHOT_ID starts with the first snapshot after A.
 KEY_SOURCE_START_SNAPSHOT_ID: Final = "source.start-snapshot-id"
 KEY_SOURCE_START_SNAPSHOT_TIMESTAMP: Final = "source.start-snapshot-timestamp"  # msf streaming, epoch ms
-#: msf streaming: the Iceberg reader subtasks (default 1). One reader starts files in the order of their
-#: minimum event time, so its split watermark never passes a record still to come and no valid record is LATE;
-#: several readers need the idle timeout below, and may then quarantine valid records as LATE when a reader
-#: is idle as others move the watermark (flink_app/README.md, "Idle readers").
-KEY_SOURCE_PARALLELISM: Final = "source.parallelism"
-KEY_SOURCE_IDLE_TIMEOUT: Final = "source.idle-timeout"  # a reader without records is idle after it ("0ms": never)
+KEY_SOURCE_IDLE_TIMEOUT: Final = "source.idle-timeout"  # local: table.exec.source.idle-timeout ("0ms": never idle)
 KEY_SOURCE_END_SNAPSHOT_ID: Final = "source.end-snapshot-id"  # msf batch only (inclusive upper bound)
 #: A backfill (msf batch): the whole UTC event-time days FROM..TO (inclusive, YYYY-MM-DD) are recomputed from
 #: every record of those days in the source up to and including snapshot ``source.end-snapshot-id`` (or the
@@ -123,7 +118,6 @@ ALL_KEYS: Final = (
     KEY_BACKFILL_TO_DAY,
     KEY_BACKFILL_REQUIRED,
     KEY_SOURCE_IDLE_TIMEOUT,
-    KEY_SOURCE_PARALLELISM,
     KEY_SOURCE_PATH,
     KEY_SINK_PATH,
     KEY_SINK_SALES_TABLE,
@@ -179,10 +173,10 @@ STARTING_STRATEGIES: Final = (
 )
 DEFAULT_STARTING_STRATEGY: Final = "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE"
 
-#: source.idle-timeout when the key is absent, in monitor intervals: a source reader (msf: an Iceberg reader,
-#: iceberg_stream.py; local: the folder watcher's watermark assigner) with no record for this long stops
-#: holding the watermark back. Twice the monitor interval: a reader that got no split over two polls has
-#: nothing to read, and it is far longer than opening a file takes (flink_app/README.md, "Idle readers").
+#: table.exec.source.idle-timeout when the key is absent: a source reader (the local folder watcher's
+#: watermark assigner) with no record for this long stops holding the watermark back. Twice the monitor
+#: interval: a reader that got no split over two polls has nothing to read. The msf streaming source has one
+#: reader and no idleness (iceberg_stream.py).
 IDLE_TIMEOUT_MONITOR_INTERVALS: Final = 2
 
 #: Table names the catalog stacks create (defaults of the table keys).
@@ -264,7 +258,6 @@ class JobSettings:
     restart_attempts: int = 3
     restart_delay_ms: int = 5_000
     parallelism: int = 1
-    source_parallelism: int = 1
     #: Optional Iceberg catalog properties (see :data:`CATALOG_PROPERTY_KEYS`), as (property, value) pairs.
     catalog_properties: tuple[tuple[str, str], ...] = ()
 
@@ -301,7 +294,6 @@ class JobSettings:
             KEY_RESTART_ATTEMPTS: str(self.restart_attempts),
             KEY_RESTART_DELAY: format_duration(self.restart_delay_ms),
             KEY_PARALLELISM: str(self.parallelism),
-            KEY_SOURCE_PARALLELISM: str(self.source_parallelism),
         }
         by_property = dict(self.catalog_properties)
         values.update({key: by_property.get(prop) for key, prop in CATALOG_PROPERTY_KEYS.items()})
@@ -451,7 +443,6 @@ def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
         "restart_attempts": _int(values, KEY_RESTART_ATTEMPTS, 3, minimum=0),
         "restart_delay_ms": _duration(values, KEY_RESTART_DELAY, 5_000, minimum=0),
         "parallelism": _int(values, KEY_PARALLELISM, 1, minimum=1),
-        "source_parallelism": _int(values, KEY_SOURCE_PARALLELISM, 1, minimum=1),
         "catalog_properties": _catalog_properties(values),
     }
     settings = JobSettings(**kwargs)

@@ -94,7 +94,7 @@ class PipelinePlan:
 @dataclass(frozen=True, kw_only=True)
 class StreamSource:
     """The Iceberg table the msf profile streams, with what the DataStream API needs to read it
-    (iceberg_stream.py): SQL cannot give the reader subtasks an idle timeout with split watermarks."""
+    (iceberg_stream.py): one reader, whatever the job's parallelism, which SQL cannot express."""
 
     catalog_name: str
     catalog_impl: str
@@ -106,10 +106,6 @@ class StreamSource:
     read_options: dict[str, str]
     #: The ``rowtime`` column, computed from the table's columns.
     rowtime: str
-    #: Reader subtasks (``source.parallelism``).
-    parallelism: int
-    #: With several readers, a reader without records or watermarks for this long is idle (0: never).
-    idle_timeout_ms: int
 
 
 def sql_string(value: str) -> str:
@@ -266,7 +262,7 @@ MSF_ROWTIME: Final = f"COALESCE(CAST(`event_time` AS TIMESTAMP(3)), {EPOCH})"
 
 def msf_stream_source(settings: JobSettings) -> StreamSource:
     """The msf streaming source: the catalog table read incrementally with split watermarks
-    (:func:`msf_read_options`, :func:`msf_source_options`), its readers idle after ``source.idle-timeout``."""
+    (:func:`msf_read_options`, :func:`msf_source_options`), read by one reader (iceberg_stream.py)."""
     assert settings.database is not None
     assert settings.mode == "streaming"
     options = catalog_options(settings)
@@ -278,8 +274,6 @@ def msf_stream_source(settings: JobSettings) -> StreamSource:
         table=settings.source_table,
         read_options={**msf_read_options(settings), **msf_source_options(settings)},
         rowtime=MSF_ROWTIME,
-        parallelism=settings.source_parallelism,
-        idle_timeout_ms=settings.source_idle_timeout_ms,
     )
 
 

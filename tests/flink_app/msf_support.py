@@ -325,13 +325,13 @@ def expected_per_window(commits: range, *, regions: tuple[str, ...] = REGIONS) -
     return counts
 
 
-def complete_windows(commits: range) -> dict[str, int]:
+def complete_windows(commits: range, *, regions: tuple[str, ...] = REGIONS) -> dict[str, int]:
     """Records per window of these commits, for the windows every reader's split watermark has passed once
     the last two commits are read (window end at or before the second-to-last commit's first second)."""
     end_bound = T0 + timedelta(seconds=SPAN_S * (commits.stop - 2))
     return {
         w: n
-        for w, n in expected_per_window(commits).items()
+        for w, n in expected_per_window(commits, regions=regions).items()
         if datetime.fromisoformat(w) + timedelta(minutes=1) <= end_bound
     }
 

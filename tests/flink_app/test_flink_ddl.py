@@ -16,7 +16,7 @@ from flink_test_support import CRAFTED_FILES, Row, comparable, outputs
 
 from flink_app.datagen import typed_line
 from flink_app.unilake_job import metric_names, schemas, sql
-from flink_app.unilake_job.properties import SettingsError, parse_settings
+from flink_app.unilake_job.properties import parse_settings
 
 MSF = {"profile": "msf", "warehouse": "s3://lake-bucket/warehouse", "database": "unilake"}
 
@@ -88,9 +88,9 @@ def test_msf_batch_read_is_bounded_optionally_between_snapshots() -> None:
 def test_msf_streaming_source_is_the_catalog_table_with_split_watermarks_and_idle_readers() -> None:
     """Streaming: no source table in SQL; the plan carries the catalog table to read with the DataStream API
     (iceberg_stream.py): the read options of the hint plus the watermark column whose file statistics give
-    each split its watermark (flink-queries.md, "Emitting watermarks"), one file per split, the idle timeout
-    of the settings, and the rowtime computed from event_time."""
-    settings = settings_of(**MSF, **{"source.idle-timeout": "45s"})
+    each split its watermark (flink-queries.md, "Emitting watermarks"), one file per split, and the rowtime
+    computed from event_time."""
+    settings = settings_of(**MSF)
     plan = sql.build_plan(settings)
     assert not any(statement.startswith("CREATE TEMPORARY TABLE `unilake_source`") for statement in plan.setup)
     source = plan.stream_source
@@ -103,13 +103,6 @@ def test_msf_streaming_source_is_the_catalog_table_with_split_watermarks_and_idl
         "watermark-column": "event_time",
         "split-file-open-cost": "134217728",
     }
-    assert source.idle_timeout_ms == 45_000
-    assert source.parallelism == 1  # one reader unless source.parallelism says otherwise
-    readers = sql.build_plan(settings_of(**MSF, **{"source.parallelism": "3"})).stream_source
-    assert readers is not None
-    assert readers.parallelism == 3
-    with pytest.raises(SettingsError, match=r"source\.parallelism"):
-        settings_of(**MSF, **{"source.parallelism": "0"})
     assert source.rowtime == "COALESCE(CAST(`event_time` AS TIMESTAMP(3)), TIMESTAMP '1970-01-01 00:00:00')"
     received = next(statement for statement in plan.setup if f"VIEW `{sql.RECEIVED_VIEW}`" in statement)
     assert "OPTIONS" not in received  # a view takes no hints: the options are the source's
