@@ -15,9 +15,21 @@ options as SQL (``setAll``: streaming, monitor interval, starting position, ``wa
 ``split-file-open-cost``) and ``fromSource`` with ``WatermarkStrategy.noWatermarks()``: the split watermarks
 come from the reader itself (WatermarkExtractorRecordEmitter). One reader starts every file in the order of
 its minimum event time (the ordered split assigner): its watermark never passes a record still to come and
-is never idle, and the windows close as soon as it starts a file past them. Then ``rebalance()`` spreads the
-records over the job's parallelism, where they are classified (``LATE`` among them, sql.late_condition) and
-aggregated.
+is never idle, and the windows close as soon as it starts a file past them. Chained to the reader (in the
+dependency jar, flink_app/src/main/java/unilake/flink):
+
+- ``QuietWatermark`` (unless ``source.idle-timeout`` is 0): in a quiet period the split watermark stays at the
+  newest file's minimum and the newest windows would wait for the next commit; after the idle timeout with
+  nothing read (and no back-pressure) the watermark follows the clock, ``now - idle timeout``, so they close
+  within (idle timeout + window size + one checkpoint) of the last commit. Its contract: records committed
+  within (idle timeout - monitor interval) of their event time; a later one is LATE, never dropped.
+- ``SkippedSnapshots``: the streaming source reads APPEND snapshots only and skips the others without a trace;
+  every monitor interval this publishes how many OVERWRITE/DELETE snapshots the table holds (the gauge
+  metric_names.SKIPPED_SNAPSHOTS, alarmed on in CloudWatch) and logs each new one. The job's start check
+  refuses them (job.check_catalog), so the gauge counts those committed while the job runs.
+
+Then ``rebalance()`` spreads the records over the job's parallelism, where they are classified (``LATE``
+among them, sql.late_condition) and aggregated.
 
 The DataStream becomes the view ``SOURCE_TABLE`` (``fromDataStream``), its columns those of the catalog table
 (as loaded at start: an allowed schema evolution is read after a restart), plus ``rowtime`` computed from
@@ -32,6 +44,8 @@ from pyflink.common import WatermarkStrategy
 from pyflink.java_gateway import get_gateway
 from pyflink.table import TableEnvironment
 
+from .metric_names import MSF_GROUP, SKIPPED_SNAPSHOTS
+from .properties import format_duration
 from .sql import SOURCE_TABLE, StreamSource
 
 #: Hadoop's Configuration as the dependency jar relocates it (flink_app/pom.xml, like the AWS examples'), the
@@ -48,6 +62,10 @@ def _java_map(values: dict[str, str]) -> Any:
 
 #: Iceberg reader subtasks: one (see the module docstring); the rest of the job runs at the job's parallelism.
 READERS = 1
+
+#: The operators chained to the reader (flink_app/src/main/java/unilake/flink, in the dependency jar).
+QUIET_WATERMARK_CLASS = ("unilake", "flink", "QuietWatermark")
+SKIPPED_SNAPSHOTS_CLASS = ("unilake", "flink", "SkippedSnapshots")
 
 
 def _java_class(jvm: Any, path: tuple[str, ...]) -> Any:
@@ -93,8 +111,18 @@ def register(t_env: TableEnvironment, source: StreamSource) -> None:
             produced,
         )
         .setParallelism(READERS)
-        .rebalance()
     )
+    if source.idle_timeout_ms > 0:
+        quiet = _java_class(jvm, QUIET_WATERMARK_CLASS)(source.idle_timeout_ms)
+        name = f"QuietWatermark-{format_duration(source.idle_timeout_ms)}"
+        stream = stream.transform(name, produced, quiet).setParallelism(READERS)
+    skipped = _java_class(jvm, SKIPPED_SNAPSHOTS_CLASS)(
+        iceberg.flink.TableLoader.fromCatalog(catalog_loader, identifier),
+        source.monitor_interval_ms,
+        MSF_GROUP,
+        SKIPPED_SNAPSHOTS,
+    )
+    stream = stream.transform("SkippedSnapshots", produced, skipped).setParallelism(READERS).rebalance()
     columns = (
         jvm.org.apache.flink.table.api.Schema.newBuilder()
         .columnByExpression("rowtime", source.rowtime)

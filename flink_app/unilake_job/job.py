@@ -96,10 +96,11 @@ def create_table_env(
     # Batch: an aggregation may shuffle by part of its keys when the next one needs that, so the two levels
     # of the card windows (card x store, then card) share one shuffle and run chained (sql.card_windows_view).
     config.set("table.optimizer.shuffle-by-partial-key-enabled", "true")
-    # A source reader (subtask) without records for this long is idle: it stops holding the watermark of the
-    # windows back. Reaches the watermark assigner Flink adds after a source (StreamExecWatermarkAssigner:
-    # the local profile); the msf streaming source has one reader and no idleness (iceberg_stream.py).
-    config.set("table.exec.source.idle-timeout", format_duration(settings.source_idle_timeout_ms))
+    if settings.profile == "local":
+        # A source reader (subtask) without records for this long is idle: it stops holding the watermark of
+        # the windows back. Reaches the watermark assigner Flink adds after a source (StreamExecWatermarkAssigner).
+        # The msf streaming source has one reader, never idle; its quiet watermark is iceberg_stream.py's.
+        config.set("table.exec.source.idle-timeout", format_duration(settings.source_idle_timeout_ms))
     if jars:
         config.set("pipeline.jars", ";".join(jar.resolve().as_uri() for jar in jars))
     elif settings.profile == "msf":

@@ -28,3 +28,7 @@ METER_SPAN_SECONDS: Final = 60
 #: SQL names of the functions that count (msf profile; identity functions on the value they count).
 QUARANTINED_FUNCTION: Final = "unilake_count_quarantined"
 AGGREGATED_FUNCTION: Final = "unilake_count_aggregated"
+
+#: Snapshots of the source table the streaming source skips (overwrite, delete: only appends are streamed),
+#: committed since the job started (a gauge, unilake.flink.SkippedSnapshots in the dependency jar).
+SKIPPED_SNAPSHOTS: Final = "skippedSourceSnapshots"

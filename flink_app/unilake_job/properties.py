@@ -58,7 +58,9 @@ KEY_SOURCE_STARTING_STRATEGY: Final = "source.starting-strategy"  # msf streamin
 #: with starting strategy INCREMENTAL_AFTER_SNAPSHOT_ID starts with the first snapshot after A.
 KEY_SOURCE_START_SNAPSHOT_ID: Final = "source.start-snapshot-id"
 KEY_SOURCE_START_SNAPSHOT_TIMESTAMP: Final = "source.start-snapshot-timestamp"  # msf streaming, epoch ms
-KEY_SOURCE_IDLE_TIMEOUT: Final = "source.idle-timeout"  # local: table.exec.source.idle-timeout ("0ms": never idle)
+#: local: table.exec.source.idle-timeout (a silent reader stops holding the watermark back); msf streaming:
+#: after this long with nothing read, the watermark follows the clock (now - idle timeout). "0ms": never.
+KEY_SOURCE_IDLE_TIMEOUT: Final = "source.idle-timeout"
 KEY_SOURCE_END_SNAPSHOT_ID: Final = "source.end-snapshot-id"  # msf batch only (inclusive upper bound)
 #: A backfill (msf batch): the whole UTC event-time days FROM..TO (inclusive, YYYY-MM-DD) are recomputed from
 #: every record of those days in the source up to and including snapshot ``source.end-snapshot-id`` (or the
@@ -173,11 +175,19 @@ STARTING_STRATEGIES: Final = (
 )
 DEFAULT_STARTING_STRATEGY: Final = "INCREMENTAL_FROM_LATEST_SNAPSHOT_EXCLUSIVE"
 
-#: table.exec.source.idle-timeout when the key is absent: a source reader (the local folder watcher's
-#: watermark assigner) with no record for this long stops holding the watermark back. Twice the monitor
-#: interval: a reader that got no split over two polls has nothing to read. The msf streaming source has one
-#: reader and no idleness (iceberg_stream.py).
+#: source.idle-timeout when the key is absent, local profile: twice the monitor interval. A reader of the
+#: folder watcher (its watermark assigner, table.exec.source.idle-timeout) with no record for that long stops
+#: holding the watermark back: a reader that got no split over two polls has nothing to read.
 IDLE_TIMEOUT_MONITOR_INTERVALS: Final = 2
+#: source.idle-timeout when the key is absent, msf profile: 5 minutes. After that long with nothing read (and
+#: its output not back-pressured), the one Iceberg reader's watermark follows the clock, now - idle timeout
+#: (unilake.flink.QuietWatermark, iceberg_stream.py): in a quiet period the newest windows close within
+#: (idle timeout + window size + one checkpoint) of the last commit instead of waiting for the next one. The
+#: producer contract it asks for: records committed within (idle timeout - monitor interval) of their event
+#: time; one committed later into a quiet source is LATE (quarantined and counted, never dropped). Five
+#: minutes leaves room for a writer committing every minute or two (an Iceberg Flink sink commits per
+#: checkpoint) behind the 30 s default monitor interval (flink_app/README.md, "Quiet periods").
+MSF_DEFAULT_IDLE_TIMEOUT_MS: Final = 300_000
 
 #: Table names the catalog stacks create (defaults of the table keys).
 DEFAULT_SOURCE_TABLE: Final = "transactions"
@@ -426,7 +436,10 @@ def _settings_from_map(values: Mapping[str, str]) -> JobSettings:
         "backfill_to_day": _optional_day(values, KEY_BACKFILL_TO_DAY),
         "backfill_required": _choice(values, KEY_BACKFILL_REQUIRED, ("true", "false"), default="false") == "true",
         "source_idle_timeout_ms": _duration(
-            values, KEY_SOURCE_IDLE_TIMEOUT, IDLE_TIMEOUT_MONITOR_INTERVALS * monitor_interval_ms, minimum=0
+            values,
+            KEY_SOURCE_IDLE_TIMEOUT,
+            MSF_DEFAULT_IDLE_TIMEOUT_MS if profile == "msf" else IDLE_TIMEOUT_MONITOR_INTERVALS * monitor_interval_ms,
+            minimum=0,
         ),
         "source_path": values.get(KEY_SOURCE_PATH) or None,
         "sink_path": values.get(KEY_SINK_PATH) or None,
@@ -460,6 +473,15 @@ def _check_profile(settings: JobSettings) -> None:
             raise _fail(KEY_DATABASE, "required for profile 'msf'")
         strategy = settings.source_starting_strategy
         if settings.mode == "streaming":
+            if 0 < settings.source_idle_timeout_ms <= settings.source_monitor_interval_ms:
+                raise _fail(
+                    KEY_SOURCE_IDLE_TIMEOUT,
+                    f"must be longer than {KEY_SOURCE_MONITOR_INTERVAL} "
+                    f"({format_duration(settings.source_monitor_interval_ms)}), or 0ms for never: a commit is read "
+                    "up to one monitor interval after it lands, and a quiet source's watermark that follows the "
+                    "clock by less would pass records still to come "
+                    f"(got {format_duration(settings.source_idle_timeout_ms)})",
+                )
             if settings.source_end_snapshot_id is not None:
                 raise _fail(KEY_SOURCE_END_SNAPSHOT_ID, "only allowed in batch mode")
             if strategy in _REFUSED_STRATEGIES:

@@ -106,6 +106,10 @@ class StreamSource:
     read_options: dict[str, str]
     #: The ``rowtime`` column, computed from the table's columns.
     rowtime: str
+    #: source.idle-timeout: quiet for this long, the watermark follows the clock this far behind (0: never).
+    idle_timeout_ms: int
+    #: How often the table is polled for new snapshots, and for snapshots the source skips.
+    monitor_interval_ms: int
 
 
 def sql_string(value: str) -> str:
@@ -274,6 +278,8 @@ def msf_stream_source(settings: JobSettings) -> StreamSource:
         table=settings.source_table,
         read_options={**msf_read_options(settings), **msf_source_options(settings)},
         rowtime=MSF_ROWTIME,
+        idle_timeout_ms=settings.source_idle_timeout_ms,
+        monitor_interval_ms=settings.source_monitor_interval_ms,
     )
 
 
@@ -492,13 +498,15 @@ def late_condition(settings: JobSettings) -> str:
     operator that classifies it (null before the first watermark: nothing is late then).
 
     Local (a watermark assigner, ``rowtime - out-of-orderness``): at or behind the watermark.
-    msf (split watermarks: per reader the largest minimum ``event_time`` of the splits it has started; the
-    classifying operator runs behind an exchange, so it sees their minimum over the readers not idle, the
-    watermark the windows use, iceberg_stream.py): behind the watermark, or at it in the last millisecond of
-    its window. A split's own records are never behind its watermark (it is their minimum), so only a record
-    whose file's minimum is older than a watermark already emitted is LATE. Either way a record not LATE is
-    never dropped by the windows: their watermark is never ahead of the classifying operator's, and a window
-    drops a record only once the watermark has reached the window's last millisecond.
+    msf (the one reader's watermark, iceberg_stream.py: the largest minimum ``event_time`` of the files it has
+    started, or in a quiet period ``now - source.idle-timeout``; the classifying operators run behind an
+    exchange and all see that watermark): behind the watermark, or at it in the last millisecond of its window.
+    A file's own records are never behind its split watermark (it is their minimum), so only a record whose
+    file's minimum is older than a watermark already emitted is LATE: a file committed after newer ones were
+    read, or, after a quiet period, one committed more than (idle timeout - monitor interval) after its event
+    time. Either way a record not LATE is never dropped by the windows: their watermark is never ahead of the
+    classifying operator's, and a window drops a record only once the watermark has reached the window's last
+    millisecond.
     """
     if settings.mode == "batch":
         return "FALSE"

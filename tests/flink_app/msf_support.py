@@ -13,7 +13,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -341,3 +341,33 @@ def sales_per_window(lake: MsfLake) -> Counter[str]:
     for row in lake.sinks()["sales_per_minute"]:
         counts[str(row["window_start"])[:19]] += int(row["transactions"])
     return counts
+
+
+def rows_before_now(tag: str, *, span_s: float, regions: tuple[str, ...] = REGIONS) -> list[dict[str, Any]]:
+    """``PER_FILE`` records per region whose event times (UTC) spread over the ``span_s`` seconds before now:
+    a producer committing as it goes, for the tests that need event time near the clock."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rng = random.Random(tag)
+    rows = [
+        {
+            "transaction_id": f"{tag}-{region}-{i}",
+            "store_id": f"{region}-{i % 3}",
+            "region": region,
+            "sku": "sku-1",
+            "card_id": f"card-{tag}-{region}-{i}",
+            "quantity": 1,
+            "unit_price": "1.00",
+            "event_time": (now - timedelta(seconds=rng.random() * span_s)).isoformat(timespec="milliseconds"),
+        }
+        for region in regions
+        for i in range(PER_FILE)
+    ]
+    rng.shuffle(rows)
+    return rows
+
+
+def window_start(event_time: str, window_s: int) -> str:
+    """The start (ISO, seconds) of the tumbling window of ``window_s`` seconds holding ``event_time``."""
+    moment = datetime.fromisoformat(event_time)
+    epoch_s = int((moment - datetime(1970, 1, 1)).total_seconds())
+    return (datetime(1970, 1, 1) + timedelta(seconds=epoch_s - epoch_s % window_s)).isoformat()

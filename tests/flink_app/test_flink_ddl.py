@@ -104,6 +104,10 @@ def test_msf_streaming_source_is_the_catalog_table_with_split_watermarks_and_idl
         "split-file-open-cost": "134217728",
     }
     assert source.rowtime == "COALESCE(CAST(`event_time` AS TIMESTAMP(3)), TIMESTAMP '1970-01-01 00:00:00')"
+    assert (source.idle_timeout_ms, source.monitor_interval_ms) == (300_000, 30_000)  # the msf defaults
+    tuned = sql.build_plan(settings_of(**MSF, **{"source.idle-timeout": "0ms", "source.monitor-interval": "5s"}))
+    assert tuned.stream_source is not None
+    assert (tuned.stream_source.idle_timeout_ms, tuned.stream_source.monitor_interval_ms) == (0, 5_000)
     received = next(statement for statement in plan.setup if f"VIEW `{sql.RECEIVED_VIEW}`" in statement)
     assert "OPTIONS" not in received  # a view takes no hints: the options are the source's
     with pytest.raises(ValueError, match="msf_stream_source"):

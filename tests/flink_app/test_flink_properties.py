@@ -225,9 +225,15 @@ def test_start_position_is_explicit_and_never_counts_the_latest_snapshot_twice()
         p.parse_settings(groups({**MSF, "mode": "batch", "source.start-snapshot-timestamp": "1"}))
 
 
-def test_idle_timeout_defaults_to_two_monitor_intervals() -> None:
-    assert p.parse_settings(groups(MSF)).source_idle_timeout_ms == 60_000
-    assert p.parse_settings(groups({**MSF, "source.monitor-interval": "10s"})).source_idle_timeout_ms == 20_000
+def test_idle_timeout_defaults_per_profile_and_outlasts_the_monitor_interval() -> None:
+    """local: two monitor intervals (a silent reader of the folder watcher stops holding the watermark);
+    msf: five minutes, whatever the monitor interval (the quiet watermark's lag, a producer contract); a
+    streaming msf timeout no longer than the monitor interval would pass records still to come."""
+    local = {"profile": "local", "source.path": "/in", "sink.path": "/out"}
+    assert p.parse_settings(groups(local)).source_idle_timeout_ms == 2_000
+    assert p.parse_settings(groups({**local, "source.monitor-interval": "3s"})).source_idle_timeout_ms == 6_000
+    assert p.parse_settings(groups(MSF)).source_idle_timeout_ms == 300_000
+    assert p.parse_settings(groups({**MSF, "source.monitor-interval": "10s"})).source_idle_timeout_ms == 300_000
     assert p.parse_settings(groups({**MSF, "source.idle-timeout": "0ms"})).source_idle_timeout_ms == 0
     assert (
         p.parse_settings(groups({**MSF, "source.idle-timeout": "90s"})).to_property_map()["source.idle-timeout"]
@@ -235,6 +241,12 @@ def test_idle_timeout_defaults_to_two_monitor_intervals() -> None:
     )
     with pytest.raises(p.SettingsError, match=re.escape("'source.idle-timeout': expected a duration")):
         p.parse_settings(groups({**MSF, "source.idle-timeout": "soon"}))
+    with pytest.raises(p.SettingsError) as caught:
+        p.parse_settings(groups({**MSF, "source.monitor-interval": "30s", "source.idle-timeout": "30s"}))
+    assert caught.value.key == "source.idle-timeout"
+    assert "must be longer than source.monitor-interval (30s), or 0ms for never" in str(caught.value)
+    # A bounded run has no quiet period: any timeout passes.
+    assert p.parse_settings(groups({**MSF, "mode": "batch", "source.idle-timeout": "1s"})).source_idle_timeout_ms
 
 
 def test_a_stream_starts_after_the_snapshot_id_as_a_bounded_read_does() -> None:

@@ -27,8 +27,10 @@ from msf_support import (
     MsfLake,
     commit_rows,
     complete_windows,
+    rows_before_now,
     sales_per_window,
     wait_until,
+    window_start,
 )
 
 from flink_app.unilake_job import metric_names
@@ -265,3 +267,89 @@ def test_windows_close_at_parallelism_four_without_drain(
     assert lake.sinks()["quarantine"] == []
     # Generous slack for a 2-core machine: the bound the README states is monitor + checkpoint.
     assert elapsed <= monitor_s + checkpoint_s + 30, elapsed
+
+
+#: The quiet-period tests: 10 s windows, a 6 s idle timeout, 1 s monitor interval and checkpoints.
+QUIET_WINDOW_S, QUIET_IDLE_S = 10, 6
+
+
+@pytest.mark.parametrize("idle_timeout", [f"{QUIET_IDLE_S}s", "0ms"], ids=["idle-timeout", "no-idle-timeout"])
+def test_the_newest_windows_close_in_a_quiet_period(
+    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, idle_timeout: str
+) -> None:
+    """Job parallelism 4, no drain, three commits of four region files whose event times are the seconds
+    before each commit, then nothing. The split watermark stops at the newest file's minimum: without an idle
+    timeout the window holding the newest records is still open well past (idle timeout + window + checkpoint)
+    after the last commit. With one, the quiet reader's watermark follows the clock (now - idle timeout) and
+    every window is committed within that bound (plus this machine's slack), no record LATE; then a file
+    committed more than the idle timeout after its event time is LATE, in quarantine, not dropped."""
+    from flink_app.unilake_job import job
+
+    lake: MsfLake = new_msf_lake(f"quiet_{'on' if idle_timeout != '0ms' else 'off'}")
+    extra = {
+        "parallelism": "4",
+        "source.starting-strategy": "INCREMENTAL_FROM_EARLIEST_SNAPSHOT",
+        "window.size": f"{QUIET_WINDOW_S}s",
+        "source.idle-timeout": idle_timeout,
+    }
+    bound_s = QUIET_IDLE_S + QUIET_WINDOW_S + 1  # idle timeout + window size + one checkpoint
+    with streaming_job(lake, dependency_jar, tmp_path, **extra) as job_result:
+        commits = []
+        for k in range(3):
+            rows = rows_before_now(f"q{k}", span_s=1.0)
+            lake.lake.append([rows])
+            commits.append(rows)
+        last_commit = time.monotonic()
+        expected = Counter(window_start(row["event_time"], QUIET_WINDOW_S) for rows in commits for row in rows)
+        newest = max(expected)
+        if idle_timeout == "0ms":
+            time.sleep(bound_s + 15)
+            assert sales_per_window(lake)[newest] == 0, "the newest window closed without a later commit"
+            assert job.job_status(job_result) == "RUNNING"
+            return
+        wait_until(
+            lambda: all(sales_per_window(lake)[w] >= n for w, n in expected.items()),
+            timeout_s=bound_s + 60,
+            what="every window, the newest included, in a quiet period",
+            explain=lambda: f"{dict(sales_per_window(lake))} expected {dict(expected)}",
+        )
+        elapsed = time.monotonic() - last_commit
+        assert job.job_status(job_result) == "RUNNING"
+        assert lake.sinks()["quarantine"] == []
+        # The contract: a file committed after the quiet watermark passed its records is LATE, not dropped.
+        north = [row for row in commits[0] if row["region"] == "north"]
+        old = [{**row, "transaction_id": "old-" + row["transaction_id"]} for row in north]
+        lake.lake.append([old])
+        wait_until(lambda: len(lake.sinks()["quarantine"]) == len(old), timeout_s=60, what="the late file")
+    got = sales_per_window(lake)
+    assert {w: got[w] for w in expected} == dict(expected)
+    assert Counter(row["reason"] for row in lake.sinks()["quarantine"]) == {"LATE": len(old)}
+    # Generous slack for a 2-core machine (the monitor interval and the mini-cluster's own delays).
+    assert elapsed <= bound_s + 30, elapsed
+
+
+def test_a_delete_committed_while_the_job_runs_is_counted_in_its_metrics(
+    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path
+) -> None:
+    """The streaming source skips a DELETE snapshot without a trace; the job's gauge of skipped snapshots (the
+    one its CloudWatch alarm watches) goes from 0 to 1 once one is committed while it runs, and the job keeps
+    streaming the appends."""
+    lake: MsfLake = new_msf_lake("skipped_live")
+
+    def skipped() -> float | None:
+        return rest_counts(job_result, REST_PORT, metric_names.SKIPPED_SNAPSHOTS).get("")
+
+    with streaming_job(lake, dependency_jar, tmp_path) as job_result:
+        lake.lake.append([commit_rows(k) for k in range(2)], gap_s=1.0)
+        wait_until(lambda: skipped() == 0, timeout_s=60, what="the gauge at 0", explain=lambda: str(skipped()))
+        lake.lake.delete(region="north")
+        # The REST API serves what its fetcher last collected (every 10 s by default).
+        wait_until(lambda: skipped() == 1, timeout_s=60, what="the gauge at 1", explain=lambda: str(skipped()))
+        lake.lake.append([commit_rows(k) for k in range(2, 8)], gap_s=1.0)
+        complete = complete_windows(range(8))
+        wait_until(
+            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
+            timeout_s=120,
+            what="the windows after the delete",
+        )
+        assert skipped() == 1
