@@ -40,6 +40,16 @@ class Thresholds:
         return names.under_provisioned_checkpoint_ms(self.checkpoint_interval_seconds)
 
 
+@dataclass(frozen=True)
+class SourceBounds:
+    """How soon a source table's data reaches the sinks (flink_metrics.freshness_bound_seconds and
+    quiet_close_bound_seconds): while commits keep coming, and for the newest windows before a quiet period
+    (None: they wait for the next commit)."""
+
+    freshness_seconds: int
+    quiet_close_seconds: int | None
+
+
 class FlinkMonitoring(Construct):
     """Every created resource is a public attribute; ``alarms`` is keyed by a short name."""
 
@@ -56,11 +66,11 @@ class FlinkMonitoring(Construct):
         *,
         application_name: str,
         thresholds: Thresholds,
-        freshness_bounds: Mapping[str, int],
+        source_bounds: Mapping[str, SourceBounds],
         alarm_emails: Sequence[str] = (),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
-        """``freshness_bounds``: per source table, the seconds within which new data reaches the sinks."""
+        """``source_bounds``: per source table, the seconds within which new data reaches the sinks."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.application_name = application_name
@@ -132,7 +142,7 @@ class FlinkMonitoring(Construct):
             dashboard_name=f"{application_name}",
             default_interval=Duration.hours(3),
         )
-        self._widgets(thresholds, freshness_bounds)
+        self._widgets(thresholds, source_bounds)
 
     def metric(self, name: str, statistic: str = "Maximum", period: Duration = ONE_MINUTE) -> cloudwatch.Metric:
         return cloudwatch.Metric(
@@ -276,6 +286,17 @@ class FlinkMonitoring(Construct):
                     "minutes (LATE, bad fields): they reach no aggregate. See the quarantine table's reasons."
                 ),
             ),
+            "skipped-snapshots": self._alarm(
+                "skipped-snapshots",
+                self.metric(names.SKIPPED_SNAPSHOTS),
+                threshold=0,
+                description=(
+                    "The source table holds overwrite or delete snapshots committed while the job runs: the "
+                    "streaming source reads appends only, so their changes never reach the sinks (the job's log "
+                    "names each snapshot). Producer contract: flink_app/README.md. Recompute the days they touch "
+                    "with a backfill; the job refuses to start again until they are expired."
+                ),
+            ),
             "no-checkpoint-reported": self._alarm(
                 "no-checkpoint-reported",
                 self.metric(names.LAST_CHECKPOINT_DURATION, "SampleCount", Duration.minutes(5)),
@@ -286,15 +307,22 @@ class FlinkMonitoring(Construct):
             ),
         }
 
-    def _widgets(self, thresholds: Thresholds, freshness_bounds: Mapping[str, int]) -> None:
-        bounds = "\n".join(f"| `{table}` | {seconds} s |" for table, seconds in sorted(freshness_bounds.items()))
+    def _widgets(self, thresholds: Thresholds, source_bounds: Mapping[str, SourceBounds]) -> None:
+        bounds = "\n".join(
+            f"| `{table}` | {bound.freshness_seconds} s | "
+            + (f"{bound.quiet_close_seconds} s" if bound.quiet_close_seconds is not None else "next commit")
+            + " |"
+            for table, bound in sorted(source_bounds.items())
+        )
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(
                 markdown=(
                     f"# {self.application_name}\n"
                     "Freshness bound: new data in a source table is visible in the sinks at most one "
-                    "monitor-interval plus one checkpoint interval after it lands.\n\n"
-                    "| source table | freshness bound |\n|---|---|\n" + bounds
+                    "monitor-interval plus one checkpoint interval after it lands (windows its newer data has "
+                    "passed). Before a quiet period, the newest windows follow within the idle timeout plus the "
+                    "longer of window and monitor interval plus one checkpoint of the last commit.\n\n"
+                    "| source table | freshness bound | newest windows, quiet period |\n|---|---|---|\n" + bounds
                 ),
                 width=24,
                 height=5,
@@ -346,6 +374,12 @@ class FlinkMonitoring(Construct):
                 left_annotations=[
                     cloudwatch.HorizontalAnnotation(value=thresholds.max_quarantined_percent, label="alarm above")
                 ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Source snapshots skipped (overwrite, delete) since the job started",
+                left=[self.metric(names.SKIPPED_SNAPSHOTS)],
+                left_annotations=[cloudwatch.HorizontalAnnotation(value=0, label="alarm above")],
                 width=12,
             ),
             cloudwatch.GraphWidget(

@@ -33,6 +33,7 @@ class DeployedJobSettings:
     database: str
     source_table: str
     source_monitor_interval_s: int
+    source_idle_timeout_s: int
     sales_table: str
     fraud_table: str
     quarantine_table: str
@@ -52,6 +53,7 @@ class DeployedJobSettings:
             database=config.catalog.database_name,
             source_table=source.name,
             source_monitor_interval_s=source.streaming.monitor_interval,
+            source_idle_timeout_s=source.streaming.idle_timeout,
             sales_table=_sink(tables, job.DEFAULT_SALES_TABLE),
             fraud_table=_sink(tables, job.DEFAULT_FRAUD_TABLE),
             quarantine_table=_sink(tables, job.DEFAULT_QUARANTINE_TABLE),
@@ -81,6 +83,7 @@ class DeployedJobSettings:
             job.KEY_DATABASE: self.database,
             job.KEY_SOURCE_TABLE: self.source_table,
             job.KEY_SOURCE_MONITOR_INTERVAL: f"{self.source_monitor_interval_s}s",
+            job.KEY_SOURCE_IDLE_TIMEOUT: f"{self.source_idle_timeout_s}s",
             job.KEY_SINK_SALES_TABLE: self.sales_table,
             job.KEY_SINK_FRAUD_TABLE: self.fraud_table,
             job.KEY_SINK_QUARANTINE_TABLE: self.quarantine_table,

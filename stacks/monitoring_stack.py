@@ -5,9 +5,9 @@ from __future__ import annotations
 from aws_cdk import Stack
 from constructs import Construct
 
-from cdk_constructs.flink_monitoring import FlinkMonitoring, Thresholds
+from cdk_constructs.flink_monitoring import FlinkMonitoring, SourceBounds, Thresholds
 from unilake_config import EnvironmentConfig, TableSpec
-from unilake_config.flink_metrics import freshness_bound_seconds
+from unilake_config.flink_metrics import freshness_bound_seconds, quiet_close_bound_seconds
 
 
 class MonitoringStack(Stack):
@@ -33,8 +33,18 @@ class MonitoringStack(Stack):
                 max_cpu_percent=config.monitoring.max_cpu_percent,
                 max_quarantined_percent=config.monitoring.max_quarantined_percent,
             ),
-            freshness_bounds={
-                table.name: freshness_bound_seconds(table.streaming.monitor_interval, flink.checkpoint_interval)
+            source_bounds={
+                table.name: SourceBounds(
+                    freshness_seconds=freshness_bound_seconds(
+                        table.streaming.monitor_interval, flink.checkpoint_interval
+                    ),
+                    quiet_close_seconds=quiet_close_bound_seconds(
+                        idle_timeout_seconds=table.streaming.idle_timeout,
+                        window_seconds=flink.window_size,
+                        monitor_interval_seconds=table.streaming.monitor_interval,
+                        checkpoint_interval_seconds=flink.checkpoint_interval,
+                    ),
+                )
                 for table in tables
                 if table.streaming is not None
             },

@@ -33,6 +33,9 @@ QUARANTINED_PER_SECOND: Final = job_metrics.QUARANTINED_PER_SECOND
 AGGREGATED_PER_SECOND: Final = job_metrics.AGGREGATED_PER_SECOND
 REASON_DIMENSION: Final = job_metrics.REASON_DIMENSION
 REASONS: Final = QUARANTINE_REASONS
+#: Overwrite/delete snapshots of the source table committed while the job runs (a gauge): the streaming
+#: source skips them, so their changes never reach the sinks.
+SKIPPED_SNAPSHOTS: Final = job_metrics.SKIPPED_SNAPSHOTS
 
 # A checkpoint that takes longer than this share of the checkpoint interval is the leading sign that
 # the job needs more KPUs or parallelism (AWS guidance for moderate volumes).
@@ -48,3 +51,16 @@ def freshness_bound_seconds(monitor_interval_seconds: int, checkpoint_interval_s
     """How late data landed in a source table can be visible in the sinks, at most: one poll of the
     source (monitor-interval) plus one checkpoint, when the sink commits."""
     return monitor_interval_seconds + checkpoint_interval_seconds
+
+
+def quiet_close_bound_seconds(
+    *, idle_timeout_seconds: int, window_seconds: int, monitor_interval_seconds: int, checkpoint_interval_seconds: int
+) -> int | None:
+    """How long after the last commit before a quiet period its windows are in the sinks, at most: the quiet
+    is counted from the commit's read (up to one monitor interval after it) and the watermark then follows the
+    clock one idle timeout behind, so the newest window (ending up to one window after the commit) closes by
+    idle timeout + the longer of window and monitor interval; then one checkpoint commits it. None when the idle
+    timeout is 0: the newest windows wait for the next commit."""
+    if idle_timeout_seconds == 0:
+        return None
+    return idle_timeout_seconds + max(window_seconds, monitor_interval_seconds) + checkpoint_interval_seconds

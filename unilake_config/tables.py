@@ -13,7 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .durations import Seconds, format_seconds
+from flink_app.unilake_job import properties as job_properties
+
+from .durations import Seconds, SecondsOrZero, format_seconds
 
 _PRIMITIVES = frozenset(
     {
@@ -96,6 +98,22 @@ class StreamingReader(_Frozen):
     monitor_interval: Seconds = 30
     max_reader_downtime: Seconds = 86400
     """The longest the reader may be stopped and still resume from its last snapshot."""
+    idle_timeout: SecondsOrZero = job_properties.MSF_DEFAULT_IDLE_TIMEOUT_MS // 1000
+    """Quiet for this long (nothing read), the job's watermark follows the clock this far behind, so the newest
+    windows close within idle_timeout + window size + one checkpoint of the last commit. The producer contract:
+    records committed within (idle_timeout - monitor_interval) of their event time; later ones are LATE
+    (quarantined, counted). ``0s``: never (the newest windows wait for the next commit)."""
+
+    @model_validator(mode="after")
+    def _idle_timeout_outlasts_a_poll(self) -> StreamingReader:
+        if 0 < self.idle_timeout <= self.monitor_interval:
+            raise ValueError(
+                f"idle_timeout ({format_seconds(self.idle_timeout)}) must be longer than monitor_interval "
+                f"({format_seconds(self.monitor_interval)}), or 0s for never: a commit is read up to one monitor "
+                "interval after it lands, and a quiet source's watermark that follows the clock by less would "
+                "pass records still to come"
+            )
+        return self
 
 
 class Compaction(_Frozen):

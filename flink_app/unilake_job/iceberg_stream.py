@@ -67,6 +67,14 @@ READERS = 1
 QUIET_WATERMARK_CLASS = ("unilake", "flink", "QuietWatermark")
 SKIPPED_SNAPSHOTS_CLASS = ("unilake", "flink", "SkippedSnapshots")
 
+#: Operator uids: fixed, so the source's state (the enumerator's position, the reader's splits) maps onto the
+#: same operator after a change elsewhere in the job, or with the quiet watermark turned on or off. Flink's
+#: generated ids hash the topology: adding these chained operators changed the source's (flink_app/README.md,
+#: "Upgrading").
+SOURCE_UID = "unilake-iceberg-source"
+QUIET_WATERMARK_UID = "unilake-quiet-watermark"
+SKIPPED_SNAPSHOTS_UID = "unilake-skipped-snapshots"
+
 
 def _java_class(jvm: Any, path: tuple[str, ...]) -> Any:
     node = jvm
@@ -110,19 +118,25 @@ def register(t_env: TableEnvironment, source: StreamSource) -> None:
             f"IcebergSource-{source.database}.{source.table}",
             produced,
         )
+        .uid(SOURCE_UID)
         .setParallelism(READERS)
     )
     if source.idle_timeout_ms > 0:
         quiet = _java_class(jvm, QUIET_WATERMARK_CLASS)(source.idle_timeout_ms)
         name = f"QuietWatermark-{format_duration(source.idle_timeout_ms)}"
-        stream = stream.transform(name, produced, quiet).setParallelism(READERS)
+        stream = stream.transform(name, produced, quiet).uid(QUIET_WATERMARK_UID).setParallelism(READERS)
     skipped = _java_class(jvm, SKIPPED_SNAPSHOTS_CLASS)(
         iceberg.flink.TableLoader.fromCatalog(catalog_loader, identifier),
         source.monitor_interval_ms,
         MSF_GROUP,
         SKIPPED_SNAPSHOTS,
     )
-    stream = stream.transform("SkippedSnapshots", produced, skipped).setParallelism(READERS).rebalance()
+    stream = (
+        stream.transform("SkippedSnapshots", produced, skipped)
+        .uid(SKIPPED_SNAPSHOTS_UID)
+        .setParallelism(READERS)
+        .rebalance()
+    )
     columns = (
         jvm.org.apache.flink.table.api.Schema.newBuilder()
         .columnByExpression("rowtime", source.rowtime)

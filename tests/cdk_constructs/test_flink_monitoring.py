@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
-from cdk_constructs.flink_monitoring import FlinkMonitoring, Thresholds
+from cdk_constructs.flink_monitoring import FlinkMonitoring, SourceBounds, Thresholds
 from tests.cdk_constructs.construct_support import new_stack, resources
 from unilake_config import flink_metrics
 
@@ -28,7 +29,10 @@ def template() -> dict[str, dict[str, Any]]:
         "Monitoring",
         application_name="app",
         thresholds=THRESHOLDS,
-        freshness_bounds={"transactions": 60},
+        source_bounds={
+            "transactions": SourceBounds(freshness_seconds=60, quiet_close_seconds=400),
+            "returns": SourceBounds(freshness_seconds=90, quiet_close_seconds=None),
+        },
         alarm_emails=("ops@example.com",),
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
@@ -86,3 +90,10 @@ def test_not_committing_combines_downtime_failed_and_missing_checkpoints(templat
     assert str(composite["Properties"]["AlarmRule"]).count("ALARM(") == 3
     (dashboard,) = of_type(template, "AWS::CloudWatch::Dashboard")
     assert dashboard["Properties"]["DashboardName"] == "app"
+
+
+def test_dashboard_text_gives_each_source_its_bounds(template: dict[str, dict[str, Any]]) -> None:
+    (dashboard,) = of_type(template, "AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert "| `returns` | 90 s | next commit |" in body
+    assert "| `transactions` | 60 s | 400 s |" in body

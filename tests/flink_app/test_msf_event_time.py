@@ -67,15 +67,20 @@ def streaming_job(lake: MsfLake, jar: Path, tmp: Path, **extra: str) -> Iterator
         client.cancel().result()
 
 
+def rest_get(result: Any, port: int, path: str) -> Any:
+    """JSON of the mini-cluster's REST API under this job (``/jobs/<id><path>``)."""
+    url = f"http://127.0.0.1:{port}/jobs/{result.get_job_client().get_job_id()}{path}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
 def rest_counts(result: Any, port: int, name: str) -> dict[str, float]:
     """The job's metric ``name`` summed per quarantine reason (``""`` without one) over every vertex and
     subtask, from the mini-cluster's REST API (metric ids like
     ``0.PythonCalc….kinesisanalytics.QuarantineReason.LATE.quarantinedRecords``)."""
-    base = f"http://127.0.0.1:{port}/jobs/{result.get_job_client().get_job_id()}"
 
     def get(path: str) -> Any:
-        with urllib.request.urlopen(base + path, timeout=10) as response:  # noqa: S310 (http on 127.0.0.1)
-            return json.loads(response.read())
+        return rest_get(result, port, path)
 
     totals: Counter[str] = Counter()
     for vertex in get("")["vertices"]:
@@ -294,6 +299,12 @@ def test_the_newest_windows_close_in_a_quiet_period(
     }
     bound_s = QUIET_IDLE_S + QUIET_WINDOW_S + 1  # idle timeout + window size + one checkpoint
     with streaming_job(lake, dependency_jar, tmp_path, **extra) as job_result:
+        # The setting reaches the runtime: the operator chained to the reader, named by its timeout, or none.
+        vertices = " | ".join(vertex["name"] for vertex in rest_get(job_result, REST_PORT, "")["vertices"])
+        assert ("QuietWatermark-" in vertices) == (idle_timeout != "0ms"), vertices
+        if idle_timeout != "0ms":
+            assert f"QuietWatermark-{QUIET_IDLE_S}s" in vertices, vertices
+        assert "SkippedSnapshots" in vertices, vertices
         commits = []
         for k in range(3):
             rows = rows_before_now(f"q{k}", span_s=1.0)

@@ -36,6 +36,7 @@ def test_the_job_parses_what_is_deployed_to_the_same_values(prod: Environment) -
     assert (parsed.profile, parsed.mode, parsed.database) == ("msf", "streaming", settings.database)
     assert (parsed.sink_sales_table, parsed.sink_fraud_table, parsed.sink_quarantine_table) == settings.sink_tables
     assert parsed.source_monitor_interval_ms == settings.source_monitor_interval_s * 1000
+    assert parsed.source_idle_timeout_ms == settings.source_idle_timeout_s * 1000 == 300_000  # tables.yaml
     assert parsed.high_value_min_amount == settings.high_value_min_amount
 
 

@@ -49,6 +49,7 @@ def test_the_recommended_alarms_exist_with_their_thresholds(synthesis: Synthesis
         "cpu",
         "records-out-stalled",
         "quarantined-share",
+        "skipped-snapshots",
         "no-checkpoint-reported",
     }
     assert alarms["downtime"]["MetricName"] == "downtime"
@@ -89,13 +90,45 @@ def test_every_alarm_notifies_the_encrypted_topic(synthesis: Synthesis) -> None:
     )
 
 
-def test_dashboard_publishes_the_freshness_bound_per_source_table(synthesis: Synthesis) -> None:
+def test_dashboard_publishes_the_freshness_and_quiet_period_bounds_per_source_table(synthesis: Synthesis) -> None:
     template = synthesis.template_json("prod", "monitoring")
     (dashboard,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    # prod: transactions polled every 10 s (registry override), checkpoints every 20 s -> 30 s
-    assert "| `transactions` | 30 s |" in body
+    # prod: transactions polled every 10 s (registry override), checkpoints every 20 s -> 30 s; in a quiet
+    # period the newest windows: idle timeout 5 min (the registry's default) + 60 s window + 20 s -> 380 s.
+    assert "| `transactions` | 30 s | 380 s |" in body
     assert names.freshness_bound_seconds(10, 20) == 30
+    assert (
+        names.quiet_close_bound_seconds(
+            idle_timeout_seconds=300, window_seconds=60, monitor_interval_seconds=10, checkpoint_interval_seconds=20
+        )
+        == 380
+    )
+
+
+def test_quiet_close_bound_counts_the_longer_of_window_and_poll_and_is_none_without_a_timeout() -> None:
+    bound = names.quiet_close_bound_seconds
+    assert (
+        bound(idle_timeout_seconds=120, window_seconds=60, monitor_interval_seconds=90, checkpoint_interval_seconds=30)
+        == 240
+    )
+    assert (
+        bound(idle_timeout_seconds=0, window_seconds=60, monitor_interval_seconds=30, checkpoint_interval_seconds=30)
+        is None
+    )
+
+
+@pytest.mark.parametrize("env", ["prod", "staging", "dev"])
+def test_skipped_snapshots_alarm_fires_on_the_first_one(synthesis: Synthesis, env: str) -> None:
+    """The job's gauge of overwrite/delete snapshots committed while it runs (flink_app/unilake_job/
+    metric_names.py, unilake.flink.SkippedSnapshots): one is already a change that never reaches the sinks."""
+    alarm = _alarms(synthesis, env)["skipped-snapshots"]
+    assert alarm["MetricName"] == "skippedSourceSnapshots" == names.SKIPPED_SNAPSHOTS
+    assert alarm["Dimensions"] == [{"Name": "Application", "Value": f"unilake-{env}"}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Maximum", 60, 1)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert "backfill" in alarm["AlarmDescription"]
 
 
 @pytest.mark.parametrize(("env", "percent"), [("prod", 2), ("staging", 5), ("dev", 5)])
@@ -137,3 +170,4 @@ def test_dashboard_shows_the_quarantined_share_and_reasons(synthesis: Synthesis)
     assert "IF(q + FILL(a, 0) > 0, 100 * q / (q + FILL(a, 0)), 0)" in body
     assert "alarm above" in body
     assert "Quarantined records per second, by reason" in body
+    assert "Source snapshots skipped (overwrite, delete) since the job started" in body

@@ -246,7 +246,8 @@ def test_the_code_asset_holds_only_what_managed_flink_runs(synthesis: Synthesis)
 
 
 #: Classes the job needs from the dependency jar: the Glue catalog, S3 file IO, the Iceberg Flink table
-#: factory (connector 'iceberg' and the catalog), and Flink's HadoopUtils replaced by ours and relocated.
+#: factory (connector 'iceberg' and the catalog), Flink's HadoopUtils replaced by ours and relocated, and the
+#: two operators chained to the Iceberg reader (flink_app/unilake_job/iceberg_stream.py).
 JOB_CLASSES = (
     "org/apache/iceberg/aws/glue/GlueCatalog.class",
     "org/apache/iceberg/aws/s3/S3FileIO.class",
@@ -255,6 +256,8 @@ JOB_CLASSES = (
     "shadow/org/apache/flink/runtime/util/HadoopUtils.class",
     "shaded/org/apache/hadoop/conf/Configuration.class",
     "org/apache/hadoop/mapreduce/lib/input/FileInputFormat.class",
+    "unilake/flink/QuietWatermark.class",
+    "unilake/flink/SkippedSnapshots.class",
 )
 #: Java 11, the JVM of Managed Flink's FLINK-1_20 runtime: class file major version 55.
 JAVA_11_MAJOR = 55

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from unilake_config import ConfigError, load_environments
+from unilake_config.tables import StreamingReader
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,6 +152,22 @@ def test_retention_shorter_than_the_readers_downtime_is_refused(config_dir: Path
         in message
     )
     assert "a reader whose last snapshot was expired cannot resume" in message
+
+
+def test_an_idle_timeout_no_longer_than_the_poll_is_refused_and_0s_turns_it_off(config_dir: Path) -> None:
+    def change(data: Registry) -> None:
+        table(data, "transactions")["streaming"]["idle_timeout"] = "30s"
+
+    message = refusal(config_dir, change)
+    assert "tables[0] (transactions)" in message
+    assert "idle_timeout (30s) must be longer than monitor_interval (30s), or 0s for never" in message
+    off = StreamingReader.model_validate({"monitor_interval": "30s", "idle_timeout": "0s"})
+    assert off.idle_timeout == 0
+    assert StreamingReader().idle_timeout == 300  # the job's own msf default
+    with pytest.raises(ValueError, match="is not a duration"):
+        StreamingReader.model_validate({"idle_timeout": "-1s"})
+    with pytest.raises(ValueError, match="must be a positive whole number of seconds"):
+        StreamingReader.model_validate({"monitor_interval": "0s"})
 
 
 def test_retention_equal_to_the_readers_downtime_is_refused(config_dir: Path) -> None:
