@@ -306,10 +306,20 @@ def msf_source_ddl(settings: JobSettings, *, connector_options: dict[str, str] |
     return f"CREATE TEMPORARY TABLE `{SOURCE_TABLE}` (\n  {rowtime},\n  {watermark}\n)\nLIKE {catalog_table}"
 
 
+#: The types ``qty`` and ``price`` take in the msf plan, the widest the source's allowed schema evolution can
+#: make ``quantity`` (int -> long) and ``unit_price`` (decimal(10,2) -> decimal(P,2), P up to 38): the job's
+#: state (the deduplication's MIN(quantity), the windows' sums) keeps its types when the source evolves, so a
+#: restore from a snapshot taken before the change maps its state (without the casts: StateMigrationException,
+#: tests/flink_app/test_msf_event_time.py).
+MSF_QUANTITY_TYPE: Final = "BIGINT"
+MSF_PRICE_TYPE: Final = "DECIMAL(38, 2)"
+
+
 def msf_received_view(settings: JobSettings, *, streaming_source_view: bool = False) -> str:
     """The typed columns as read (the hint chooses streaming or a bounded read) and their parsed values: a value
     an Iceberg column holds is valid for its type, so ``qty``, ``price`` and ``valid_event_time`` need no
-    parsing. Rendering as text is left to :func:`msf_rejected_view`, which only the quarantined records reach."""
+    parsing, only a cast to the types that survive schema evolution (:data:`MSF_QUANTITY_TYPE`). Rendering as
+    text is left to :func:`msf_rejected_view`, which only the quarantined records reach."""
     if streaming_source_view:
         read = ""  # the view of msf_stream_source: its read options are the source's own
     else:
@@ -317,7 +327,8 @@ def msf_received_view(settings: JobSettings, *, streaming_source_view: bool = Fa
     return (
         f"CREATE TEMPORARY VIEW `{RECEIVED_VIEW}` AS\n"
         f"SELECT {RECEIVED_COLUMNS}, `rowtime`,\n"
-        "  `event_time` IS NOT NULL AS `valid_event_time`, `quantity` AS `qty`, `unit_price` AS `price`\n"
+        f"  `event_time` IS NOT NULL AS `valid_event_time`, CAST(`quantity` AS {MSF_QUANTITY_TYPE}) AS `qty`,\n"
+        f"  CAST(`unit_price` AS {MSF_PRICE_TYPE}) AS `price`\n"
         f"FROM `{SOURCE_TABLE}`{read}" + backfill_filter(settings)
     )
 

@@ -29,6 +29,7 @@ from msf_support import (
     complete_windows,
     rows_before_now,
     sales_per_window,
+    start_streaming,
     wait_until,
     window_start,
 )
@@ -212,6 +213,45 @@ def test_schema_evolution_of_the_source_does_not_break_the_job(
         )
     got = sales_per_window(lake)
     assert {w: got[w] for w in complete} == complete
+
+
+def test_a_restore_from_a_savepoint_after_a_schema_change_continues(
+    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path
+) -> None:
+    """Stopped with a savepoint while windows are open, ``transactions`` evolved (a new optional column,
+    quantity int -> long), then restored from the savepoint: the job takes its state back (its types do not
+    follow the source's) and reads the evolved table; every window holds every record once."""
+    lake: MsfLake = new_msf_lake("evolved_restore")
+    run = start_streaming(
+        lake, dependency_jar, tmp_path / "chk", **{"source.starting-strategy": "INCREMENTAL_FROM_EARLIEST_SNAPSHOT"}
+    )
+    run.wait_for_checkpoint()
+    lake.lake.append([commit_rows(k) for k in range(4)], gap_s=1.0)
+    before = complete_windows(range(4))
+    wait_until(
+        lambda: all(sales_per_window(lake)[w] >= n for w, n in before.items()),
+        timeout_s=120,
+        what="the windows before the savepoint",
+    )
+    savepoint = run.stop_with_savepoint(drain=False)
+    lake.lake.evolve()
+    lake.lake.append([[{**row, "channel": "web"} for row in commit_rows(k)] for k in range(4, 6)])
+    restored = start_streaming(lake, dependency_jar, tmp_path / "chk", restore_from=savepoint)
+    try:
+        restored.wait_for_checkpoint()
+        lake.lake.append([commit_rows(k) for k in range(6, 10)], gap_s=1.0)
+        complete = complete_windows(range(10))
+        wait_until(
+            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
+            timeout_s=180,
+            what="the windows over both schemas after the restore",
+            explain=lambda: f"{dict(sales_per_window(lake))} expected {complete}",
+        )
+    finally:
+        restored.cancel()
+    got = sales_per_window(lake)
+    assert {w: got[w] for w in complete} == complete
+    assert lake.sinks()["quarantine"] == []
 
 
 def test_refusals_name_the_database_the_table_or_the_skipped_snapshot(
