@@ -11,7 +11,7 @@ import json
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -293,8 +293,11 @@ SPAN_S = 20
 PER_FILE = 25
 
 
-def commit_rows(k: int, *, regions: tuple[str, ...] = REGIONS, seed: int = 0) -> list[dict[str, Any]]:
-    """Commit ``k``: ``PER_FILE`` records per region, event times spread over [T0 + 20k s, T0 + 20(k+1) s)."""
+def commit_rows(
+    k: int, *, regions: tuple[str, ...] = REGIONS, seed: int = 0, sizes: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """Commit ``k``: ``PER_FILE`` records per region (or ``sizes[region]``), event times spread over
+    [T0 + 20k s, T0 + 20(k+1) s)."""
     rng = random.Random(seed * 1000 + k)
     rows = [
         {
@@ -310,28 +313,32 @@ def commit_rows(k: int, *, regions: tuple[str, ...] = REGIONS, seed: int = 0) ->
             ),
         }
         for region in regions
-        for i in range(PER_FILE)
+        for i in range((sizes or {}).get(region, PER_FILE))
     ]
     rng.shuffle(rows)
     return rows
 
 
-def expected_per_window(commits: range, *, regions: tuple[str, ...] = REGIONS) -> Counter[str]:
+def expected_per_window(
+    commits: range, *, regions: tuple[str, ...] = REGIONS, sizes: Mapping[str, int] | None = None
+) -> Counter[str]:
     """Records per 1-minute window (window_start as ISO) of these commits."""
     counts: Counter[str] = Counter()
     for k in commits:
-        for row in commit_rows(k, regions=regions):
+        for row in commit_rows(k, regions=regions, sizes=sizes):
             counts[row["event_time"][:16] + ":00"] += 1
     return counts
 
 
-def complete_windows(commits: range, *, regions: tuple[str, ...] = REGIONS) -> dict[str, int]:
+def complete_windows(
+    commits: range, *, regions: tuple[str, ...] = REGIONS, sizes: Mapping[str, int] | None = None
+) -> dict[str, int]:
     """Records per window of these commits, for the windows every reader's split watermark has passed once
     the last two commits are read (window end at or before the second-to-last commit's first second)."""
     end_bound = T0 + timedelta(seconds=SPAN_S * (commits.stop - 2))
     return {
         w: n
-        for w, n in expected_per_window(commits, regions=regions).items()
+        for w, n in expected_per_window(commits, regions=regions, sizes=sizes).items()
         if datetime.fromisoformat(w) + timedelta(minutes=1) <= end_bound
     }
 

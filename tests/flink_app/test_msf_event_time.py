@@ -97,30 +97,50 @@ def rest_counts(result: Any, port: int, name: str) -> dict[str, float]:
     return dict(totals)
 
 
+#: A reviewer's next case: eight region files per commit, one region ten times the size of the others.
+EIGHT_REGIONS = (*REGIONS, "north-east", "north-west", "south-east", "south-west")
+SKEWED = {"north": 10 * PER_FILE}
+
+
 @pytest.mark.parametrize(
-    ("parallelism", "catch_up"),
-    [(1, False), (4, False), (4, True)],
-    ids=["p1-live", "p4-live", "p4-catching-up-50-commits"],
+    ("parallelism", "catch_up", "regions", "sizes"),
+    [
+        (1, False, REGIONS, None),
+        (4, False, REGIONS, None),
+        (4, True, REGIONS, None),
+        (4, False, EIGHT_REGIONS, SKEWED),
+    ],
+    ids=["p1-live", "p4-live", "p4-catching-up-50-commits", "p4-live-8-regions-skewed"],
 )
 def test_no_valid_record_is_late_with_overlapping_partitions(
-    new_msf_lake: Any, dependency_jar: Path, tmp_path: Path, parallelism: int, catch_up: bool
+    new_msf_lake: Any,
+    dependency_jar: Path,
+    tmp_path: Path,
+    parallelism: int,
+    catch_up: bool,
+    regions: tuple[str, ...],
+    sizes: dict[str, int] | None,
 ) -> None:
-    """Zero LATE among valid records whose commits hold four region files over the same seconds; the windows
-    count every record. Before the fix (a watermark assigned per record after the source, FIFO splits) a run
-    of this test at parallelism 1 quarantined 285 of 371 records as LATE (flink_app/README.md)."""
-    lake: MsfLake = new_msf_lake(f"late_p{parallelism}_{'catchup' if catch_up else 'live'}")
+    """Zero LATE among valid records whose commits hold four (or eight, one region ten times the others)
+    region files over the same seconds; the windows count every record. Before the fix (a watermark assigned
+    per record after the source, FIFO splits) a run of this test at parallelism 1 quarantined 285 of 371
+    records as LATE (flink_app/README.md)."""
+    lake: MsfLake = new_msf_lake(
+        f"late_p{parallelism}_{'catchup' if catch_up else 'live'}_{len(regions)}{'_skewed' if sizes else ''}"
+    )
     commits = 50 if catch_up else 8
+    rows = [commit_rows(k, regions=regions, sizes=sizes) for k in range(commits)]
     if catch_up:  # downtime: 50 commits landed before the job starts, read from the earliest
-        lake.lake.append([commit_rows(k) for k in range(commits)])
+        lake.lake.append(rows)
         extra = {"source.starting-strategy": "INCREMENTAL_FROM_EARLIEST_SNAPSHOT"}
     else:
         extra = {}
     extra["parallelism"] = str(parallelism)
-    complete = complete_windows(range(commits))
+    complete = complete_windows(range(commits), regions=regions, sizes=sizes)
     assert len(complete) >= 2
     with streaming_job(lake, dependency_jar, tmp_path, **extra):
         if not catch_up:
-            lake.lake.append([commit_rows(k) for k in range(commits)], gap_s=1.0)
+            lake.lake.append(rows, gap_s=1.0)
         wait_until(
             lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
             timeout_s=180,
