@@ -87,6 +87,7 @@ bench: setup setup-flink
 	$(VENV)/bin/python bench/synth_bench.py
 	$(VENV)/bin/python bench/catalog_scale_bench.py
 	$(FLINK_VENV)/bin/python bench/pipeline_bench.py
+	$(FLINK_VENV)/bin/python bench/stream_reader_bench.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -94,7 +94,8 @@ def register(t_env: TableEnvironment, source: StreamSource) -> None:
     identifier = iceberg.catalog.TableIdentifier.parse(f"{source.database}.{source.table}")
     catalog = t_env.get_catalog(source.catalog_name)
     assert catalog is not None, source.catalog_name
-    schema = catalog._j_catalog.catalog().loadTable(identifier).schema()
+    table = catalog._j_catalog.catalog().loadTable(identifier)
+    schema = table.schema()
     catalog_loader = iceberg.flink.CatalogLoader.custom(
         source.catalog_name,
         _java_map(source.catalog_properties),
@@ -104,6 +105,7 @@ def register(t_env: TableEnvironment, source: StreamSource) -> None:
     iceberg_source = (
         iceberg.flink.source.IcebergSource.forRowData()
         .tableLoader(iceberg.flink.TableLoader.fromCatalog(catalog_loader, identifier))
+        .table(table)  # loaded once here; the loader is what the enumerator opens at run time
         .setAll(_java_map(source.read_options))
         .flinkConfig(t_env.get_config()._j_table_config)
         .build()

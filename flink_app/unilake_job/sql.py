@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 from . import metric_names, schemas
@@ -102,7 +103,7 @@ class StreamSource:
     database: str
     table: str
     #: FlinkReadOptions for IcebergSource.Builder.setAll: the read options of msf_read_options plus the split
-    #: watermark options of msf_source_options.
+    #: watermark options of SPLIT_WATERMARK_OPTIONS.
     read_options: dict[str, str]
     #: The ``rowtime`` column, computed from the table's columns.
     rowtime: str
@@ -232,17 +233,14 @@ WATERMARK_COLUMN: Final = "event_time"
 SPLIT_FILE_OPEN_COST: Final = str(128 * 1024 * 1024)
 
 
-def msf_source_options(settings: JobSettings) -> dict[str, str]:
-    """Read options the streaming source adds to :func:`msf_read_options` (iceberg_stream.py).
-
-    Streaming: split watermarks (``watermark-column``): each split emits, before its first record, the
-    minimum ``event_time`` of its files from their column statistics (ColumnStatsWatermarkExtractor), never
-    lower than the reader's previous one (WatermarkExtractorRecordEmitter), and splits are assigned in that
-    order (OrderedSplitAssignerFactory). Batch reads have no watermark.
-    """
-    if settings.mode != "streaming":
-        return {}
-    return {"watermark-column": WATERMARK_COLUMN, "split-file-open-cost": SPLIT_FILE_OPEN_COST}
+#: Read options the streaming source adds to :func:`msf_read_options` (iceberg_stream.py): split watermarks
+#: (``watermark-column``): each split emits, before its first record, the minimum ``event_time`` of its files
+#: from their column statistics (ColumnStatsWatermarkExtractor), never lower than the reader's previous one
+#: (WatermarkExtractorRecordEmitter), and splits are assigned in that order (OrderedSplitAssignerFactory).
+#: Batch reads have no watermark.
+SPLIT_WATERMARK_OPTIONS: Final = MappingProxyType(
+    {"watermark-column": WATERMARK_COLUMN, "split-file-open-cost": SPLIT_FILE_OPEN_COST}
+)
 
 
 def _create_table(name: str, columns: tuple[str, ...], options: dict[str, str]) -> str:
@@ -266,7 +264,7 @@ MSF_ROWTIME: Final = f"COALESCE(CAST(`event_time` AS TIMESTAMP(3)), {EPOCH})"
 
 def msf_stream_source(settings: JobSettings) -> StreamSource:
     """The msf streaming source: the catalog table read incrementally with split watermarks
-    (:func:`msf_read_options`, :func:`msf_source_options`), read by one reader (iceberg_stream.py)."""
+    (:func:`msf_read_options`, :data:`SPLIT_WATERMARK_OPTIONS`), read by one reader (iceberg_stream.py)."""
     assert settings.database is not None
     assert settings.mode == "streaming"
     options = catalog_options(settings)
@@ -276,7 +274,7 @@ def msf_stream_source(settings: JobSettings) -> StreamSource:
         catalog_properties=options,
         database=settings.database,
         table=settings.source_table,
-        read_options={**msf_read_options(settings), **msf_source_options(settings)},
+        read_options={**msf_read_options(settings), **SPLIT_WATERMARK_OPTIONS},
         rowtime=MSF_ROWTIME,
         idle_timeout_ms=settings.source_idle_timeout_ms,
         monitor_interval_ms=settings.source_monitor_interval_ms,

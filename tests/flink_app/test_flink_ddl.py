@@ -47,8 +47,7 @@ def test_msf_catalog_is_iceberg_on_glue() -> None:
 def test_msf_streaming_read_options() -> None:
     plan = sql.build_plan(settings_of(**MSF, **{"source.monitor-interval": "10s"}))
     assert plan.stream_source is not None
-    split_watermarks = sql.msf_source_options(settings_of(**MSF))
-    read = {k: v for k, v in plan.stream_source.read_options.items() if k not in split_watermarks}
+    read = {k: v for k, v in plan.stream_source.read_options.items() if k not in sql.SPLIT_WATERMARK_OPTIONS}
     assert read == {
         "streaming": "true",
         "monitor-interval": "10s",

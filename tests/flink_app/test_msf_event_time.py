@@ -334,8 +334,9 @@ def test_windows_close_at_parallelism_four_without_drain(
     assert elapsed <= monitor_s + checkpoint_s + 30, elapsed
 
 
-#: The quiet-period tests: 10 s windows, a 6 s idle timeout, 1 s monitor interval and checkpoints.
-QUIET_WINDOW_S, QUIET_IDLE_S = 10, 6
+#: The quiet-period tests: 10 s windows, a 12 s idle timeout (a commit through the lake CLI takes a few seconds
+#: from its rows' event times to its read: far inside it), 1 s monitor interval and checkpoints.
+QUIET_WINDOW_S, QUIET_IDLE_S = 10, 12
 
 
 @pytest.mark.parametrize("idle_timeout", [f"{QUIET_IDLE_S}s", "0ms"], ids=["idle-timeout", "no-idle-timeout"])
