@@ -325,7 +325,7 @@ class FlinkMonitoring(Construct):
                     "| source table | freshness bound | newest windows, quiet period |\n|---|---|---|\n" + bounds
                 ),
                 width=24,
-                height=5,
+                height=6,
             ),
             cloudwatch.AlarmStatusWidget(
                 title="Alarms", alarms=[*self.alarms.values(), self.not_committing], width=24, height=3
