@@ -143,8 +143,8 @@ def breakdown(
 def iceberg_pair(rows: int, repeat: int, parallelism: int) -> None:
     """The msf pipeline on the real Iceberg connector (the jar, Glue and S3 of a local moto server) against an
     Iceberg -> Iceberg copy of the same ``transactions`` table (parquet), in this JVM."""
-    from tests.local_aws.client import Lake
-    from tests.local_aws.moto import REGION, MotoServer
+    from tests.local_aws.client import Lake, msf_property_map
+    from tests.local_aws.moto import MotoServer
 
     jar = REPO_ROOT / "flink_app" / "lib" / DEPENDENCY_JAR_NAME
     if not jar.is_file():
@@ -160,17 +160,9 @@ def iceberg_pair(rows: int, repeat: int, parallelism: int) -> None:
             f"in {time.perf_counter() - started:.1f} s",
             flush=True,
         )
-        property_map = {
-            "profile": "msf",
-            "mode": "batch",
-            "warehouse": info["warehouse"],
-            "database": "bench",
-            "parallelism": str(parallelism),
-            "catalog.glue.endpoint": moto.url,
-            "catalog.s3.endpoint": moto.url,
-            "catalog.s3.path-style-access": "true",
-            "catalog.client.region": REGION,
-        }
+        property_map = msf_property_map(
+            moto.url, warehouse=info["warehouse"], database="bench", mode="batch", parallelism=str(parallelism)
+        )
         settings = parse_settings([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}])
 
         def copy(_: int) -> float:

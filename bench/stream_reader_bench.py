@@ -42,8 +42,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from flink_app.unilake_job import iceberg_stream, job, sql  # noqa: E402
 from flink_app.unilake_job.properties import DEPENDENCY_JAR_NAME, JobSettings, parse_settings  # noqa: E402
-from tests.local_aws.client import Lake  # noqa: E402
-from tests.local_aws.moto import DUMMY_AWS_ENV, REGION, MotoServer  # noqa: E402
+from tests.local_aws.client import Lake, msf_property_map  # noqa: E402
+from tests.local_aws.moto import DUMMY_AWS_ENV, MotoServer  # noqa: E402
 
 JAR = REPO_ROOT / "flink_app" / "lib" / DEPENDENCY_JAR_NAME
 DATABASE = "bench_stream"
@@ -143,20 +143,18 @@ def main() -> int:
             f"streaming catch-up from the earliest snapshot, job parallelism {args.parallelism}",
             flush=True,
         )
-        property_map = {
-            "profile": "msf",
-            "mode": "streaming",
-            "warehouse": info["warehouse"],
-            "database": DATABASE,
-            "parallelism": str(args.parallelism),
-            "source.starting-strategy": "INCREMENTAL_FROM_EARLIEST_SNAPSHOT",
-            "source.monitor-interval": "1s",
-            "checkpoint.interval": "10s",
-            "catalog.glue.endpoint": moto.url,
-            "catalog.s3.endpoint": moto.url,
-            "catalog.s3.path-style-access": "true",
-            "catalog.client.region": REGION,
-        }
+        property_map = msf_property_map(
+            moto.url,
+            warehouse=info["warehouse"],
+            database=DATABASE,
+            mode="streaming",
+            **{
+                "parallelism": str(args.parallelism),
+                "source.starting-strategy": "INCREMENTAL_FROM_EARLIEST_SNAPSHOT",
+                "source.monitor-interval": "1s",
+                "checkpoint.interval": "10s",
+            },
+        )
         settings = parse_settings([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}])
         runs: dict[str, Callable[[int], float]] = {
             "one reader -> blackhole": lambda n: with_readers(

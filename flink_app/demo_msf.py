@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from flink_app.datagen import Generator, typed_line  # noqa: E402
 from flink_app.unilake_job.properties import DEPENDENCY_JAR_NAME, parse_settings  # noqa: E402
-from tests.local_aws.client import Lake  # noqa: E402
-from tests.local_aws.moto import DUMMY_AWS_ENV, REGION, MotoServer  # noqa: E402
+from tests.local_aws.client import Lake, msf_property_map  # noqa: E402
+from tests.local_aws.moto import DUMMY_AWS_ENV, MotoServer  # noqa: E402
 
 JAR = ROOT / "flink_app" / "lib" / DEPENDENCY_JAR_NAME
 DATABASE = "unilake_demo"
@@ -50,18 +50,13 @@ def main() -> int:
         lake = Lake(moto.url, database=DATABASE)
         info = lake.create()
         print(f"moto on {moto.url}: database {DATABASE}, tables {', '.join(info['created'])}")
-        property_map = {
-            "profile": "msf",
-            "mode": "streaming",
-            "warehouse": info["warehouse"],
-            "database": DATABASE,
-            "source.monitor-interval": "1s",
-            "checkpoint.interval": "2s",
-            "catalog.glue.endpoint": moto.url,
-            "catalog.s3.endpoint": moto.url,
-            "catalog.s3.path-style-access": "true",
-            "catalog.client.region": REGION,
-        }
+        property_map = msf_property_map(
+            moto.url,
+            warehouse=info["warehouse"],
+            database=DATABASE,
+            mode="streaming",
+            **{"source.monitor-interval": "1s", "checkpoint.interval": "2s"},
+        )
         settings = parse_settings([{"PropertyGroupId": "unilake.job", "PropertyMap": property_map}])
         checkpoints = Path(tmp) / "checkpoints"
         result = job.submit(settings, run=job.LocalRun(checkpoint_dir=checkpoints, jars=(JAR,)))

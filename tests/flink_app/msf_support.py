@@ -22,8 +22,7 @@ from flink_test_support import CRAFTED_FILES, outputs
 
 from flink_app.datagen import Generator, typed_line
 from flink_app.unilake_job.properties import DEPENDENCY_JAR_NAME, JobSettings, parse_settings
-from tests.local_aws.client import Lake
-from tests.local_aws.moto import REGION
+from tests.local_aws.client import Lake, msf_property_map
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPENDENCY_JAR = REPO_ROOT / "flink_app" / "lib" / DEPENDENCY_JAR_NAME
@@ -43,19 +42,9 @@ class MsfLake:
     database: str
 
     def property_map(self, *, mode: str, **extra: str) -> dict[str, str]:
-        """The msf profile's settings for this lake: endpoints, path-style access and region are the
-        optional catalog settings; everything else is what Managed Flink gets."""
-        return {
-            "profile": "msf",
-            "mode": mode,
-            "warehouse": self.warehouse,
-            "database": self.database,
-            "catalog.glue.endpoint": self.endpoint,
-            "catalog.s3.endpoint": self.endpoint,
-            "catalog.s3.path-style-access": "true",
-            "catalog.client.region": REGION,
-            **extra,
-        }
+        """The msf profile's settings for this lake (``tests.local_aws.client.msf_property_map``)."""
+        base = msf_property_map(self.endpoint, warehouse=self.warehouse, database=self.database, mode=mode)
+        return {**base, **extra}  # extra may replace any of them (a missing database, for the refusals)
 
     def settings(self, *, mode: str, **extra: str) -> JobSettings:
         property_map = self.property_map(mode=mode, **extra)
@@ -341,6 +330,17 @@ def complete_windows(
         for w, n in expected_per_window(commits, regions=regions, sizes=sizes).items()
         if datetime.fromisoformat(w) + timedelta(minutes=1) <= end_bound
     }
+
+
+def wait_for_windows(lake: MsfLake, expected: Mapping[str, int], *, timeout_s: float, what: str) -> None:
+    """Wait until ``sales_per_minute`` counts at least ``expected[w]`` transactions in each window ``w``; on
+    time-out the message shows what it holds."""
+    wait_until(
+        lambda: all(sales_per_window(lake)[w] >= n for w, n in expected.items()),
+        timeout_s=timeout_s,
+        what=what,
+        explain=lambda: f"{dict(sales_per_window(lake))} expected {dict(expected)}",
+    )
 
 
 def sales_per_window(lake: MsfLake) -> Counter[str]:

@@ -29,6 +29,7 @@ from msf_support import (
     run_msf_batch,
     sales_per_window,
     start_streaming,
+    wait_for_windows,
     wait_until,
 )
 
@@ -92,12 +93,7 @@ def test_a_backfill_up_to_e_then_a_stream_after_e_counts_every_record_once(
         lake.lake.append([commit_rows(k) for k in range(landed_before_start, COMMITS)], gap_s=1.0)
         closed = complete_windows(range(COMMITS))
         assert list(closed) == ["2026-11-25T10:00:00", "2026-11-25T10:01:00", "2026-11-25T10:02:00"]
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in closed.items()),
-            timeout_s=180,
-            what="the closed windows of both runs",
-            explain=lambda: str(sales_per_window(lake)),
-        )
+        wait_for_windows(lake, closed, timeout_s=180, what="the closed windows of both runs")
         next_checkpoint(run)  # one more commit: whatever else these windows got is in the sink
     finally:
         run.cancel()
@@ -183,12 +179,7 @@ def test_a_backfill_while_the_stream_runs(new_msf_lake: Any, dependency_jar: Pat
         lake.lake.append([commit_rows(k) for k in range(10, 15)], gap_s=1.0)
         closed = complete_windows(range(15))
         assert len(closed) == 4  # 10:00 to 10:03 of the live day
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in closed.items()),
-            timeout_s=180,
-            what="the live day's windows after the backfill",
-            explain=lambda: str(sales_per_window(lake)),
-        )
+        wait_for_windows(lake, closed, timeout_s=180, what="the live day's windows after the backfill")
         next_checkpoint(run)
     finally:
         run.cancel()

@@ -30,6 +30,7 @@ from msf_support import (
     rows_before_now,
     sales_per_window,
     start_streaming,
+    wait_for_windows,
     wait_until,
     window_start,
 )
@@ -141,11 +142,7 @@ def test_no_valid_record_is_late_with_overlapping_partitions(
     with streaming_job(lake, dependency_jar, tmp_path, **extra):
         if not catch_up:
             lake.lake.append(rows, gap_s=1.0)
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
-            timeout_s=180,
-            what="the complete windows in sales_per_minute",
-        )
+        wait_for_windows(lake, complete, timeout_s=180, what="the complete windows in sales_per_minute")
         quarantined = lake.sinks()["quarantine"]
     assert quarantined == []
     got = sales_per_window(lake)
@@ -198,11 +195,7 @@ def test_a_start_without_state_counts_no_record_twice(new_msf_lake: Any, depende
         lake.lake.append([commit_rows(k) for k in range(3, 10)], gap_s=1.0)
         complete = complete_windows(range(3, 10))
         assert list(complete) == ["2026-11-25T10:01:00"]
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
-            timeout_s=180,
-            what="the windows of the commits after the start",
-        )
+        wait_for_windows(lake, complete, timeout_s=180, what="the windows of the commits after the start")
     got = sales_per_window(lake)
     assert {w: got[w] for w in complete} == complete
     # Commit 2, the latest snapshot at the start (event time 10:00:40-10:01:00), is not read again: an
@@ -226,11 +219,7 @@ def test_schema_evolution_of_the_source_does_not_break_the_job(
         lake.lake.append([commit_rows(k) for k in range(4, 8)], gap_s=1.0)
         complete = complete_windows(range(8))
         assert len(complete) == 2
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
-            timeout_s=180,
-            what="the windows over both schemas",
-        )
+        wait_for_windows(lake, complete, timeout_s=180, what="the windows over both schemas")
     got = sales_per_window(lake)
     assert {w: got[w] for w in complete} == complete
 
@@ -248,11 +237,7 @@ def test_a_restore_from_a_savepoint_after_a_schema_change_continues(
     run.wait_for_checkpoint()
     lake.lake.append([commit_rows(k) for k in range(4)], gap_s=1.0)
     before = complete_windows(range(4))
-    wait_until(
-        lambda: all(sales_per_window(lake)[w] >= n for w, n in before.items()),
-        timeout_s=120,
-        what="the windows before the savepoint",
-    )
+    wait_for_windows(lake, before, timeout_s=120, what="the windows before the savepoint")
     savepoint = run.stop_with_savepoint(drain=False)
     lake.lake.evolve()
     lake.lake.append([[{**row, "channel": "web"} for row in commit_rows(k)] for k in range(4, 6)])
@@ -261,12 +246,7 @@ def test_a_restore_from_a_savepoint_after_a_schema_change_continues(
         restored.wait_for_checkpoint()
         lake.lake.append([commit_rows(k) for k in range(6, 10)], gap_s=1.0)
         complete = complete_windows(range(10))
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
-            timeout_s=180,
-            what="the windows over both schemas after the restore",
-            explain=lambda: f"{dict(sales_per_window(lake))} expected {complete}",
-        )
+        wait_for_windows(lake, complete, timeout_s=180, what="the windows over both schemas after the restore")
     finally:
         restored.cancel()
     got = sales_per_window(lake)
@@ -319,12 +299,7 @@ def test_windows_close_at_parallelism_four_without_drain(
     with streaming_job(lake, dependency_jar, tmp_path, **extra) as job_result:
         lake.lake.append([commit_rows(k, regions=regions) for k in commits], gap_s=1.0)
         last_commit = time.monotonic()
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in expected.items()),
-            timeout_s=90,
-            what="the windows the split watermark passed, without drain",
-            explain=lambda: str(dict(sales_per_window(lake))),
-        )
+        wait_for_windows(lake, expected, timeout_s=90, what="the windows the split watermark passed, without drain")
         elapsed = time.monotonic() - last_commit
         assert job.job_status(job_result) == "RUNNING"
     got = sales_per_window(lake)
@@ -379,11 +354,8 @@ def test_the_newest_windows_close_in_a_quiet_period(
             assert sales_per_window(lake)[newest] == 0, "the newest window closed without a later commit"
             assert job.job_status(job_result) == "RUNNING"
             return
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in expected.items()),
-            timeout_s=bound_s + 60,
-            what="every window, the newest included, in a quiet period",
-            explain=lambda: f"{dict(sales_per_window(lake))} expected {dict(expected)}",
+        wait_for_windows(
+            lake, expected, timeout_s=bound_s + 60, what="every window, the newest included, in a quiet period"
         )
         elapsed = time.monotonic() - last_commit
         assert job.job_status(job_result) == "RUNNING"
@@ -419,9 +391,5 @@ def test_a_delete_committed_while_the_job_runs_is_counted_in_its_metrics(
         wait_until(lambda: skipped() == 1, timeout_s=60, what="the gauge at 1", explain=lambda: str(skipped()))
         lake.lake.append([commit_rows(k) for k in range(2, 8)], gap_s=1.0)
         complete = complete_windows(range(8))
-        wait_until(
-            lambda: all(sales_per_window(lake)[w] >= n for w, n in complete.items()),
-            timeout_s=120,
-            what="the windows after the delete",
-        )
+        wait_for_windows(lake, complete, timeout_s=120, what="the windows after the delete")
         assert skipped() == 1

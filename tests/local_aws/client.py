@@ -1,7 +1,8 @@
 """Drive ``tests/local_aws/lake.py`` (pyiceberg, ``.venv``) from any venv through its command line.
 
-Standard library only: the PyFlink suite (``.venv-flink``, whose pyarrow pyiceberg cannot use) creates the
-tables, lands commits and reads the sinks back with it. Each call is one short ``.venv`` process.
+Standard library only (and the job's property names, plain Python): the PyFlink suite (``.venv-flink``,
+whose pyarrow pyiceberg cannot use) creates the tables, lands commits and reads the sinks back with it. Each
+call is one short ``.venv`` process.
 """
 
 from __future__ import annotations
@@ -15,7 +16,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .moto import DUMMY_AWS_ENV, MAIN_VENV_BIN, REPO_ROOT
+from flink_app.unilake_job import properties as job
+
+from .moto import DUMMY_AWS_ENV, MAIN_VENV_BIN, REGION, REPO_ROOT
+
+
+def msf_property_map(endpoint: str, *, warehouse: str, database: str, mode: str, **extra: str) -> dict[str, str]:
+    """The msf profile's settings for the lake on the moto server at ``endpoint``: its endpoints, path-style
+    access and region are the job's optional catalog settings; everything else is what Managed Flink gets."""
+    return {
+        job.KEY_PROFILE: "msf",
+        job.KEY_MODE: mode,
+        job.KEY_WAREHOUSE: warehouse,
+        job.KEY_DATABASE: database,
+        job.KEY_CATALOG_GLUE_ENDPOINT: endpoint,
+        job.KEY_CATALOG_S3_ENDPOINT: endpoint,
+        job.KEY_CATALOG_S3_PATH_STYLE_ACCESS: "true",
+        job.KEY_CATALOG_CLIENT_REGION: REGION,
+        **extra,
+    }
 
 
 class LakeError(RuntimeError):
