@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -43,19 +42,13 @@ sys.path.insert(0, str(REPO_ROOT))
 from flink_app.unilake_job import iceberg_stream, job, sql  # noqa: E402
 from flink_app.unilake_job.properties import DEPENDENCY_JAR_NAME, JobSettings, parse_settings  # noqa: E402
 from tests.local_aws.client import Lake, msf_property_map  # noqa: E402
-from tests.local_aws.moto import DUMMY_AWS_ENV, MotoServer  # noqa: E402
+from tests.local_aws.moto import DUMMY_AWS_ENV, MotoServer, free_port  # noqa: E402
 
 JAR = REPO_ROOT / "flink_app" / "lib" / DEPENDENCY_JAR_NAME
 DATABASE = "bench_stream"
 #: Records out of the reader's task (chained operators included): ``<subtask>.numRecordsOut``.
 RECORDS_OUT = "numRecordsOut"
 POLL_S = 0.2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rest(port: int, path: str) -> Any:

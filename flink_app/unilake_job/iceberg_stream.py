@@ -102,10 +102,12 @@ def register(t_env: TableEnvironment, source: StreamSource) -> None:
         _java_class(jvm, (*HADOOP_CONFIGURATION_PACKAGE, "Configuration"))(),
         source.catalog_impl,
     )
+    # Serialized into the source and into SkippedSnapshots: each task opens its own copy at run time.
+    table_loader = iceberg.flink.TableLoader.fromCatalog(catalog_loader, identifier)
     iceberg_source = (
         iceberg.flink.source.IcebergSource.forRowData()
-        .tableLoader(iceberg.flink.TableLoader.fromCatalog(catalog_loader, identifier))
-        .table(table)  # loaded once here; the loader is what the enumerator opens at run time
+        .tableLoader(table_loader)
+        .table(table)  # loaded once here
         .setAll(_java_map(source.read_options))
         .flinkConfig(t_env.get_config()._j_table_config)
         .build()
@@ -128,7 +130,7 @@ def register(t_env: TableEnvironment, source: StreamSource) -> None:
         name = f"QuietWatermark-{format_duration(source.idle_timeout_ms)}"
         stream = stream.transform(name, produced, quiet).uid(QUIET_WATERMARK_UID).setParallelism(READERS)
     skipped = _java_class(jvm, SKIPPED_SNAPSHOTS_CLASS)(
-        iceberg.flink.TableLoader.fromCatalog(catalog_loader, identifier),
+        table_loader,
         source.monitor_interval_ms,
         MSF_GROUP,
         SKIPPED_SNAPSHOTS,

@@ -214,7 +214,7 @@ def started(
     the stream source's read options from them, or, for a source read through a hint, the received view."""
     if plan.stream_source is None:
         return _with_start(setup, settings, resolved), None
-    return setup, replace(plan.stream_source, read_options=msf_stream_source(resolved).read_options)
+    return setup, msf_stream_source(resolved)
 
 
 #: Snapshot operations a streamed source table may hold. The incremental append scan of the streaming source

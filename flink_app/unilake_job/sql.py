@@ -290,11 +290,10 @@ def msf_source_ddl(settings: JobSettings, *, connector_options: dict[str, str] |
     benchmark) reads the same columns from local files instead, spelled out, with the bounded watermark (the
     filesystem connector has no source watermark), in either mode.
     """
-    rowtime_of_event_time = MSF_ROWTIME
-    rowtime = f"`rowtime` AS {rowtime_of_event_time}"
+    rowtime = f"`rowtime` AS {MSF_ROWTIME}"
     if connector_options is not None:
         columns = schemas.column_definitions(schemas.TRANSACTIONS)
-        columns += _rowtime_columns(rowtime_of_event_time, settings)
+        columns += _rowtime_columns(MSF_ROWTIME, settings)
         return _create_table(SOURCE_TABLE, columns, connector_options)
     assert settings.database is not None
     if settings.mode == "streaming":

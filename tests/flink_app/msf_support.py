@@ -282,30 +282,49 @@ SPAN_S = 20
 PER_FILE = 25
 
 
-def commit_rows(
-    k: int, *, regions: tuple[str, ...] = REGIONS, seed: int = 0, sizes: Mapping[str, int] | None = None
+def region_rows(
+    *,
+    ids: str,
+    cards: str,
+    rng: random.Random,
+    event_time: Callable[[random.Random], datetime],
+    regions: tuple[str, ...] = REGIONS,
+    sizes: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Commit ``k``: ``PER_FILE`` records per region (or ``sizes[region]``), event times spread over
-    [T0 + 20k s, T0 + 20(k+1) s)."""
-    rng = random.Random(seed * 1000 + k)
+    """``PER_FILE`` records per region (or ``sizes[region]``), transaction ids ``<ids>-<region>-<i>`` and card
+    ids ``<cards>-<region>-<i>``, each event time drawn by ``event_time(rng)``, shuffled: one commit whose
+    region files span the same seconds."""
     rows = [
         {
-            "transaction_id": f"t{k}-{region}-{i}",
+            "transaction_id": f"{ids}-{region}-{i}",
             "store_id": f"{region}-{i % 3}",
             "region": region,
             "sku": "sku-1",
-            "card_id": f"card-{k}-{region}-{i}",
+            "card_id": f"{cards}-{region}-{i}",
             "quantity": 1,
             "unit_price": "1.00",
-            "event_time": (T0 + timedelta(seconds=SPAN_S * k + rng.random() * SPAN_S)).isoformat(
-                timespec="milliseconds"
-            ),
+            "event_time": event_time(rng).isoformat(timespec="milliseconds"),
         }
         for region in regions
         for i in range((sizes or {}).get(region, PER_FILE))
     ]
     rng.shuffle(rows)
     return rows
+
+
+def commit_rows(
+    k: int, *, regions: tuple[str, ...] = REGIONS, seed: int = 0, sizes: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """Commit ``k``: ``PER_FILE`` records per region (or ``sizes[region]``), event times spread over
+    [T0 + 20k s, T0 + 20(k+1) s)."""
+    return region_rows(
+        ids=f"t{k}",
+        cards=f"card-{k}",
+        rng=random.Random(seed * 1000 + k),
+        event_time=lambda rng: T0 + timedelta(seconds=SPAN_S * k + rng.random() * SPAN_S),
+        regions=regions,
+        sizes=sizes,
+    )
 
 
 def expected_per_window(
@@ -354,23 +373,13 @@ def rows_before_now(tag: str, *, span_s: float, regions: tuple[str, ...] = REGIO
     """``PER_FILE`` records per region whose event times (UTC) spread over the ``span_s`` seconds before now:
     a producer committing as it goes, for the tests that need event time near the clock."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    rng = random.Random(tag)
-    rows = [
-        {
-            "transaction_id": f"{tag}-{region}-{i}",
-            "store_id": f"{region}-{i % 3}",
-            "region": region,
-            "sku": "sku-1",
-            "card_id": f"card-{tag}-{region}-{i}",
-            "quantity": 1,
-            "unit_price": "1.00",
-            "event_time": (now - timedelta(seconds=rng.random() * span_s)).isoformat(timespec="milliseconds"),
-        }
-        for region in regions
-        for i in range(PER_FILE)
-    ]
-    rng.shuffle(rows)
-    return rows
+    return region_rows(
+        ids=tag,
+        cards=f"card-{tag}",
+        rng=random.Random(tag),
+        event_time=lambda rng: now - timedelta(seconds=rng.random() * span_s),
+        regions=regions,
+    )
 
 
 def window_start(event_time: str, window_s: int) -> str:

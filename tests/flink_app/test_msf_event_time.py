@@ -11,7 +11,6 @@ quarantined as LATE and counted in the job's metrics.
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.request
 from collections import Counter
@@ -36,16 +35,10 @@ from msf_support import (
 )
 
 from flink_app.unilake_job import metric_names
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
+from tests.local_aws.moto import free_port
 
 #: The mini-cluster's REST API (metrics), on a free 127.0.0.1 port.
-REST_PORT = _free_port()
+REST_PORT = free_port()
 
 
 @contextmanager
